@@ -1,0 +1,1 @@
+//! The sans-IO gateway: composes SIP, calls, meetings and media.
