@@ -1,0 +1,227 @@
+//! Shared code for tests that run the real `roomgate` binary against real peers (SIPp, baresip)
+//! on loopback. Each test gets its own ports, database and token; the process is stopped with
+//! SIGTERM (the graceful path) when the handle drops.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "test-host-token";
+
+/// A free loopback port for both UDP and TCP (SIP listens on both).
+pub fn free_port() -> u16 {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("loopback TCP bind");
+        let port = tcp.local_addr().expect("bound").port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+pub struct Roomgate {
+    child: Option<Child>,
+    pub sip_port: u16,
+    pub http: SocketAddr,
+    pub dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Roomgate {
+    /// Starts `roomgate serve` on fresh loopback ports, waiting until its API answers.
+    pub fn start(extra: &[&str]) -> Roomgate {
+        let dir = scratch_dir("roomgate");
+        Self::start_in(dir, extra)
+    }
+
+    /// Starts on an existing scratch directory (same database), e.g. after a restart.
+    pub fn start_in(dir: PathBuf, extra: &[&str]) -> Roomgate {
+        let sip_port = free_port();
+        let http_port = free_port();
+        let log = dir.join(format!("roomgate-{sip_port}.log"));
+        let logfile = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_roomgate"))
+            .arg("serve")
+            .args(["--sip-listen", &format!("udp:127.0.0.1:{sip_port}")])
+            .args(["--sip-listen", &format!("tcp:127.0.0.1:{sip_port}")])
+            .args(["--http-listen", &format!("127.0.0.1:{http_port}")])
+            .args(["--rtp-ports", &rtp_range(sip_port)])
+            .args(["--db", dir.join("roomgate.db").to_str().expect("utf-8 path")])
+            .args(["--api-token", TOKEN])
+            .args(extra)
+            .env("RUST_LOG", "roomgate=debug,info")
+            .stdout(logfile.try_clone().expect("dup"))
+            .stderr(logfile)
+            .spawn()
+            .expect("the roomgate binary starts");
+        let rg = Roomgate {
+            child: Some(child),
+            sip_port,
+            http: ([127, 0, 0, 1], http_port).into(),
+            dir,
+            log,
+        };
+        rg.wait_ready();
+        rg
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = http(self.http, "GET", "/healthz", None) {
+                return;
+            }
+            sleep(Duration::from_millis(50));
+        }
+        panic!("roomgate did not come up; log:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        http(self.http, method, path, body).expect("API reachable")
+    }
+
+    /// Sends SIGTERM and waits for the exit status (the graceful shutdown path).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        terminate(&mut child)
+    }
+}
+
+impl Drop for Roomgate {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child);
+        }
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().expect("reaped")
+}
+
+/// Each test process gets its own RTP range so parallel tests never collide.
+fn rtp_range(seed: u16) -> String {
+    let base = 20000 + (seed % 400) as u32 * 100;
+    format!("{}-{}", base, base + 99)
+}
+
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A minimal HTTP/1.1 client: enough for the API, with no extra dependency in sync tests.
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = match text.split_once("\r\n\r\n") {
+        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+            dechunk(rest)
+        }
+        Some((_, rest)) => rest.to_string(),
+        None => String::new(),
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Runs one SIPp scenario from fixtures/sipp against roomgate and returns its output.
+/// Bounded: one call unless `extra` says otherwise, and a global timeout.
+pub fn sipp(rg: &Roomgate, scenario: &str, transport: &str, extra: &[&str]) -> Output {
+    let scen = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sipp")
+        .join(scenario);
+    let local = free_port();
+    let media = free_port();
+    Command::new("sipp")
+        .arg("-sf")
+        .arg(&scen)
+        .arg(format!("127.0.0.1:{}", rg.sip_port))
+        .args(["-i", "127.0.0.1", "-p", &local.to_string()])
+        .args(["-mp", &media.to_string()])
+        .args(["-t", transport, "-s", "1000", "-m", "1", "-d", "500"])
+        .args(["-timeout", "60s", "-timeout_error", "-nostdin"])
+        .args(["-trace_err", "-error_file"])
+        .arg(rg.dir.join(format!("{scenario}-{local}.errors")))
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sipp runs (apt-get install sip-tester)")
+}
+
+/// Asserts that a SIPp run completed its calls without failure, showing why if not.
+pub fn assert_sipp_ok(rg: &Roomgate, out: &Output, what: &str) {
+    if !out.status.success() {
+        let errs = std::fs::read_dir(&rg.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "errors"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        panic!(
+            "{what}: sipp exited {:?}\n--- sipp stdout\n{}\n--- sipp errors\n{}\n--- roomgate log\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            errs,
+            rg.log_text()
+        );
+    }
+}
