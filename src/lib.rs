@@ -58,6 +58,7 @@ pub mod config;
 pub mod engine;
 pub mod media;
 pub mod meeting;
+pub mod ops;
 pub mod runtime;
 pub mod sdp;
 pub mod sip;

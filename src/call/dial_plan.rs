@@ -153,6 +153,12 @@ mod tests {
         assert_eq!(wrong.status(), 403);
         let missing = DialPlan::admit("1", Some("42"), None).unwrap_err();
         assert!(matches!(missing, DialError::PasscodeRequired { .. }));
-        assert_eq!(DialError::UnknownMeeting { meeting: "9".into() }.status(), 404);
+        assert_eq!(
+            DialError::UnknownMeeting {
+                meeting: "9".into()
+            }
+            .status(),
+            404
+        );
     }
 }
