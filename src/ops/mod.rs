@@ -2,3 +2,4 @@
 //! Pure code; the runtime does the sending and storing.
 
 pub mod hep;
+pub mod quality;
