@@ -5,5 +5,7 @@
 //! leg's dial target into a meeting participant and carries meeting decisions to the media plane.
 
 pub mod dial_plan;
+pub mod ivr;
+pub mod keypad;
 
 pub use dial_plan::{DialError, DialPlan, DialTarget};
