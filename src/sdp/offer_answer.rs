@@ -750,6 +750,7 @@ pub fn answer(
                         _ if m.port == 0 || !usable => decline_reason(m),
                         "audio" if audio.is_none() => "no audio codec in common",
                         "audio" => "only one audio stream is supported",
+                        "video" if !is_main_video(m) => decline_reason(m),
                         "video" if local.video().is_none() => "video is disabled",
                         "video" if video.is_some() => "only one video stream is supported",
                         _ => decline_reason(m),
