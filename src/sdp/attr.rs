@@ -87,7 +87,8 @@ impl Rtpmap {
         let encoding = parts.next().filter(|s| !s.is_empty())?;
         let clock_rate = parts.next()?.parse().ok()?;
         let params = parts.next().map(str::to_owned);
-        if parts.next().is_some() || !is_number(pt) {
+        // RTP payload types are 7 bits (RFC 3550 §5.1).
+        if parts.next().is_some() || !is_number(pt) || pt.parse::<u8>().ok()? > 127 {
             return None;
         }
         Some(Rtpmap {
@@ -313,6 +314,8 @@ mod tests {
         assert!(Rtpmap::parse("x opus/48000").is_none());
         assert!(Rtpmap::parse("96 opus").is_none());
         assert!(Rtpmap::parse("96 opus/48000/2/1").is_none());
+        assert!(Rtpmap::parse("128 opus/48000/2").is_none());
+        assert!(Rtpmap::parse("300 opus/48000/2").is_none());
     }
 
     #[test]

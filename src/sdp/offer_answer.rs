@@ -854,7 +854,8 @@ fn answer_audio(
     let stream = NegotiatedStream {
         media_index: index,
         mid: m.mid().map(str::to_owned),
-        codec: codec_of(r, m).expect("audio_match only returns numeric payload types"),
+        codec: codec_of(r, m)
+            .expect("Rtpmap::parse and the static table only give payload types 0-127"),
         h264: None,
         telephone_event: te.and_then(|t| {
             Some(TelephoneEvent {
@@ -924,7 +925,7 @@ fn answer_video(
     let stream = NegotiatedStream {
         media_index: index,
         mid: m.mid().map(str::to_owned),
-        codec: codec_of(r, m).expect("video_match only returns numeric payload types"),
+        codec: codec_of(r, m).expect("Rtpmap::parse only gives payload types 0-127"),
         h264: Some(params),
         telephone_event: None,
         local_port: port,
@@ -1062,7 +1063,12 @@ fn offer_video(
     let mut fmtps = Vec::new();
     for (i, mode) in cfg.packetization_modes.iter().enumerate() {
         let key = format!("h264/90000/1;pm={mode}");
-        let pt = state.pick_pt(Role::Video, &key, 96 + i as u8, &used);
+        let pt = state.pick_pt(
+            Role::Video,
+            &key,
+            96u8.saturating_add(u8::try_from(i).unwrap_or(u8::MAX)),
+            &used,
+        );
         used.push(pt);
         m.formats.push(pt.to_string());
         fmtps.push((pt, *mode));
@@ -1201,7 +1207,8 @@ fn accepted_audio(
         mid: theirs.mid().or(ours.mid()).map(str::to_owned),
         codec: Codec {
             fmtp: fmtp_value(theirs, &r.payload_type),
-            ..codec_of(&r, ours).expect("offered formats are numeric")
+            ..codec_of(&r, ours)
+                .expect("Rtpmap::parse and the static table only give payload types 0-127")
         },
         h264: None,
         telephone_event: te.and_then(|t| {
@@ -1259,7 +1266,8 @@ fn accepted_video(
         mid: theirs.mid().or(ours.mid()).map(str::to_owned),
         codec: Codec {
             fmtp: fmtp_value(theirs, &pt),
-            ..codec_of(&r, ours).expect("offered formats are numeric")
+            ..codec_of(&r, ours)
+                .expect("Rtpmap::parse and the static table only give payload types 0-127")
         },
         h264: Some(H264Params {
             profile_level_id: plid,
