@@ -38,6 +38,29 @@
 //!   [`accept_answer`]`(&our_offer, &answer, &mut state)`, which returns the
 //!   [`NegotiatedMedia`].
 //!
+//! ```
+//! use roomgate::sdp::{answer, HoldEvent, LocalMedia, OfferAnswerState, SessionDescription};
+//! let offer = SessionDescription::parse(
+//!     b"v=0\r\no=- 7 7 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n\
+//!       m=audio 4000 RTP/AVP 9 0\r\na=sendonly\r\n",
+//! ).unwrap();
+//! let local = LocalMedia::new("127.0.0.1".parse().unwrap(), 20000, Some(20002));
+//! let mut state = OfferAnswerState::new(42); // the session id: from the leg's RNG
+//! match answer(&offer, &local, &mut state) {
+//!     Ok((sdp, media)) => {
+//!         // 200 OK body: sdp.to_bytes(); `media` goes to the media plane.
+//!         assert_eq!(media.audio.codec.name, "G722");
+//!         assert_eq!(media.hold_event, Some(HoldEvent::Hold)); // sendonly offer
+//!         assert!(sdp.to_string().contains("a=recvonly\r\n"));
+//!     }
+//!     Err(e) => {
+//!         // 488 Not Acceptable Here, Warning: <code> roomgate "<text>"
+//!         let (_code, _text) = e.warning();
+//!         unreachable!()
+//!     }
+//! }
+//! ```
+//!
 //! [`LocalMedia`] is the input describing us: the address and RTP ports to advertise, the
 //! audio codecs in preference order, the H.264 capability, our direction (sendonly to put the
 //! peer on hold). [`NegotiatedMedia`] is protocol-neutral: per stream the chosen codec, the
@@ -286,8 +309,8 @@ impl MediaDescription {
 pub trait Attributes {
     fn attributes(&self) -> &[Attribute];
 
-    /// The value of the first attribute with this name (`Some("")` for a flag is never
-    /// returned: flags are `Some` of `None`).
+    /// The first attribute with this name: `Some(None)` for a property (`a=rtcp-mux`),
+    /// `Some(Some(value))` for a value attribute, `None` when absent.
     fn attribute(&self, name: &str) -> Option<Option<&str>> {
         self.attributes()
             .iter()
