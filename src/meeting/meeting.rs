@@ -365,8 +365,13 @@ impl Meeting {
     }
 
     /// A room name that is valid and not used by another room.
-    fn check_room_name(&self, name: &str, except: Option<RoomId>) -> Result<(), MeetingError> {
-        check_text("name", name, 128, false)?;
+    fn check_room_name(
+        &self,
+        name: &str,
+        except: Option<RoomId>,
+        limits: &Limits,
+    ) -> Result<(), MeetingError> {
+        check_text("name", name, limits.max_name_len, false)?;
         if let Some(b) = &self.breakouts {
             if b.rooms
                 .iter()
@@ -630,7 +635,7 @@ impl Meeting {
                 if *current == name {
                     return Ok(Outcome::Done);
                 }
-                self.check_room_name(&name, Some(room))?;
+                self.check_room_name(&name, Some(room), ctx.limits)?;
                 // -- apply --
                 self.breakouts
                     .as_mut()
@@ -1040,7 +1045,7 @@ impl Meeting {
         }
         let name = match name {
             Some(name) => {
-                self.check_room_name(&name, None)?;
+                self.check_room_name(&name, None, ctx.limits)?;
                 name
             }
             None => self.default_room_name(),
