@@ -138,3 +138,50 @@ fn a_redialling_participant_returns_to_its_room() {
     assert_ne!(again, a, "ids are never reused");
     assert_eq!(s.place(again), Place::Room(rooms[3]));
 }
+
+#[test]
+fn changing_the_list_repoints_preassigned_but_not_hand_made() {
+    let mut s = Sim::with_spec(spec());
+    let board = s.join_as("Boardroom", "sip:boardroom@corp.example", Role::Participant);
+    let sales = s.join_as("Sales", "sip:pod@sales.example", Role::Participant);
+    let rooms = s.rooms(3);
+    s.ok(Command::Assign {
+        participant: sales,
+        room: Some(rooms[0]),
+    });
+    s.ok(Command::SetPreassignments {
+        preassignments: vec![
+            PreAssignment {
+                identity: "sip:boardroom@corp.example".into(),
+                room: "Room 3".into(),
+            },
+            PreAssignment {
+                identity: "sip:*@sales.example".into(),
+                room: "Room 2".into(),
+            },
+        ],
+    });
+    let assigned = |s: &Sim, p| s.m.participant(MEETING, p).unwrap().assigned;
+    assert_eq!(assigned(&s, board), Some(rooms[2]));
+    assert_eq!(assigned(&s, sales), Some(rooms[0]), "hand-made stays");
+}
+
+#[test]
+fn wrong_passcode_is_refused() {
+    let mut sp = spec();
+    sp.passcode = Some("4711".into());
+    let mut s = Sim::with_spec(sp);
+    let req = |code: Option<&str>| JoinRequest {
+        name: "x".into(),
+        identity: "sip:x@corp.example".into(),
+        role: Role::Participant,
+        passcode: code.map(str::to_owned),
+    };
+    for code in [None, Some("4712"), Some("471"), Some("47111")] {
+        assert_eq!(
+            s.m.join(s.now, MEETING, req(code)),
+            Err(MeetingError::WrongPasscode)
+        );
+    }
+    assert!(s.m.join(s.now, MEETING, req(Some("4711"))).is_ok());
+}

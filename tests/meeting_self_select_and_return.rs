@@ -71,3 +71,19 @@ fn without_the_options_only_the_assigned_room() {
     );
     assert_eq!(s.place(p), Place::Room(rooms[0]));
 }
+
+#[test]
+fn during_the_countdown_anybody_may_leave_early() {
+    let mut s = Sim::new(BreakoutOptions {
+        allow_return: false,
+        countdown_s: 60,
+        ..Default::default()
+    });
+    let p = s.join("p");
+    s.rooms(1);
+    s.ok(Command::Open);
+    assert!(go(&mut s, p, Place::Main).is_err());
+    s.ok(Command::Close);
+    go(&mut s, p, Place::Main).unwrap();
+    assert_eq!(s.place(p), Place::Main);
+}

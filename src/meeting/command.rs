@@ -208,7 +208,8 @@ pub enum Command {
     SetOptions {
         options: BreakoutOptions,
     },
-    /// Replace the pre-assignments; participants present without an assignment get theirs.
+    /// Replace the pre-assignments. Participants present without an assignment get theirs;
+    /// those assigned by the old list follow the new one; hand-made assignments stay.
     SetPreassignments {
         preassignments: Vec<PreAssignment>,
     },
@@ -216,7 +217,10 @@ pub enum Command {
     Open,
     /// Close all rooms (with the countdown, if any).
     Close,
-    /// Move a participant to a room or to the main session now.
+    /// Move a participant to a room or to the main session now. A room must be open. A move
+    /// into a room also makes it the participant's assignment. A participant moving itself
+    /// needs `allow_return` to go back to the main session (not during the close countdown)
+    /// and `allow_self_select` to pick a room other than its assigned one.
     Move {
         participant: ParticipantId,
         to: Place,
@@ -275,4 +279,70 @@ pub enum Outcome {
     /// The rooms created, in order.
     Rooms(Vec<RoomId>),
     Room(RoomId),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_json_with_a_command_tag() {
+        let c: Command = serde_json::from_str(
+            r#"{"command": "create_breakouts", "count": 4, "assign": "manual",
+                "options": {"countdown_s": 10, "allow_self_select": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Command::CreateBreakouts {
+                count: 4,
+                assign: AssignMode::Manual,
+                seed: None,
+                options: Some(BreakoutOptions {
+                    countdown_s: 10,
+                    allow_self_select: true,
+                    ..Default::default()
+                }),
+            }
+        );
+        let c = Command::Move {
+            participant: ParticipantId(3),
+            to: Place::Main,
+        };
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"command": "move", "participant": 3, "to": "main"})
+        );
+        assert_eq!(serde_json::from_value::<Command>(json).unwrap(), c);
+        let j: Command = serde_json::from_str(
+            r#"{"command": "join", "name": "Boardroom", "identity": "sip:b@corp.example"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            j,
+            Command::Join(JoinRequest {
+                role: Role::Participant,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn options_default_and_ranges() {
+        let o: BreakoutOptions = serde_json::from_str("{}").unwrap();
+        assert_eq!(o, BreakoutOptions::default());
+        assert!(o.validate().is_ok());
+        let bad = BreakoutOptions {
+            close_after_s: Some(MAX_CLOSE_AFTER_S + 1),
+            ..Default::default()
+        };
+        assert!(matches!(
+            bad.validate(),
+            Err(MeetingError::OptionOutOfRange {
+                field: "close_after_s",
+                ..
+            })
+        ));
+    }
 }

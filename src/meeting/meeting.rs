@@ -122,6 +122,15 @@ fn remaining(deadline: Instant, now: Instant) -> u32 {
     u32::try_from(s).unwrap_or(u32::MAX)
 }
 
+/// Compares secrets in time that depends on their length only, not on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 fn check_text(
     field: &'static str,
     s: &str,
@@ -527,17 +536,26 @@ impl Meeting {
     /// Gives participants that have no assignment the room their pre-assignment names, when
     /// that room exists.
     fn fill_preassignments(&mut self, out: &mut Outputs) {
-        let todo: Vec<(ParticipantId, RoomId)> = self
+        self.apply_preassignments(false, out);
+    }
+
+    /// Like [`Self::fill_preassignments`], and also re-points (or clears) assignments that came
+    /// from an earlier pre-assignment list, after the list changed. Hand-made ones stay.
+    fn apply_preassignments(&mut self, replace: bool, out: &mut Outputs) {
+        let todo: Vec<(ParticipantId, Option<RoomId>)> = self
             .participants
             .iter()
-            .filter(|(_, p)| p.assigned.is_none())
             .filter_map(|(id, p)| {
-                let room = self.resolve_room(p.pre.as_deref()?)?;
-                Some((*id, room))
+                let target = p.pre.as_deref().and_then(|s| self.resolve_room(s));
+                match p.assigned {
+                    None => target.map(|r| (*id, Some(r))),
+                    Some((r, Source::Pre)) if replace && target != Some(r) => Some((*id, target)),
+                    _ => None,
+                }
             })
             .collect();
         for (id, room) in todo {
-            self.set_assignment(id, Some((room, Source::Pre)), out);
+            self.set_assignment(id, room.map(|r| (r, Source::Pre)), out);
         }
     }
 
@@ -725,7 +743,7 @@ impl Meeting {
                     p.pre = preassigned_room(list, &p.identity, &p.name).map(str::to_owned);
                 }
                 self.emit(ctx.out, EventKind::PreassignmentsChanged { count });
-                self.fill_preassignments(ctx.out);
+                self.apply_preassignments(true, ctx.out);
                 Ok(Outcome::Done)
             }
             Command::Open => self.open(now, actor, ctx.out),
@@ -861,7 +879,11 @@ impl Meeting {
         check_text("name", &req.name, ctx.limits.max_name_len, true)?;
         check_text("identity", &req.identity, 512, true)?;
         if let Some(code) = &self.passcode {
-            if req.passcode.as_ref() != Some(code) {
+            if !req
+                .passcode
+                .as_deref()
+                .is_some_and(|given| same_secret(given, code))
+            {
                 return Err(MeetingError::WrongPasscode);
             }
         }
@@ -1122,7 +1144,11 @@ impl Meeting {
                 });
             }
             match to {
-                Place::Main if !self.options.allow_return => {
+                // During the close countdown anybody may leave early: the rooms are going away.
+                Place::Main
+                    if !self.options.allow_return
+                        && self.state() != Some(BreakoutState::Closing) =>
+                {
                     return Err(MeetingError::NotPermitted {
                         action: "return to the main session",
                     })
