@@ -1,1 +1,223 @@
-//! See the crate docs for where this module sits.
+//! The host and operator HTTP API (axum), under `/api/v1`, with its WebSocket event stream,
+//! `GET /metrics` and `GET /healthz`.
+//!
+//! The API reaches the engine only through the [`Control`] trait: the runtime implements it
+//! over the engine task's command channel, unit tests can implement it over a plain
+//! [`crate::meeting::Meetings`]. See docs/api.md for the overview and `openapi.json` (served at
+//! `GET /api/v1/openapi.json`) for the reference.
+
+pub mod auth;
+pub mod events;
+pub mod meetings;
+pub mod metrics;
+pub mod problem;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use prometheus_client::registry::Registry;
+use tokio_util::sync::CancellationToken;
+
+pub use auth::{Access, Tokens};
+pub use metrics::ApiMetrics;
+pub use problem::Problem;
+
+use crate::meeting::{
+    Actor, BreakoutsView, Command, Event, JoinRequest, MeetingError, MeetingSpec, MeetingSummary,
+    MeetingView, Outcome, ParticipantId, ParticipantView,
+};
+
+/// Why the engine could not do what the API asked.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ControlError {
+    /// The meeting core refused the command; nothing changed.
+    #[error(transparent)]
+    Meeting(#[from] MeetingError),
+    /// The engine is shutting down (or gone).
+    #[error("roomgate is shutting down")]
+    Unavailable,
+    /// The change was applied but could not be made durable.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// A live subscription to one meeting's events: first `backlog` (the events after the
+/// requested sequence number, oldest first), then everything `live` receives. The engine takes
+/// both in one step, so no sequence number falls between them.
+pub struct EventSubscription {
+    pub backlog: Vec<Event>,
+    pub live: tokio::sync::broadcast::Receiver<Event>,
+    /// Sequence number of the meeting's latest event when subscribing.
+    pub last_seq: u64,
+}
+
+/// What the API needs from the engine. Every method is one round trip to the engine task; a
+/// command happens whole or not at all.
+pub trait Control: Clone + Send + Sync + 'static {
+    /// Creates a meeting; answers once it is stored.
+    fn create_meeting(
+        &self,
+        spec: MeetingSpec,
+    ) -> impl Future<Output = Result<MeetingView, ControlError>> + Send;
+    /// All meetings, ordered by id.
+    fn list_meetings(
+        &self,
+    ) -> impl Future<Output = Result<Vec<MeetingSummary>, ControlError>> + Send;
+    /// One meeting in full.
+    fn meeting(&self, id: String)
+        -> impl Future<Output = Result<MeetingView, ControlError>> + Send;
+    /// Ends a meeting (its participants are hung up) and forgets it; answers with who was in it.
+    fn end_meeting(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<Vec<ParticipantId>, ControlError>> + Send;
+    /// A meeting's participants, ordered by id.
+    fn participants(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<Vec<ParticipantView>, ControlError>> + Send;
+    /// One participant.
+    fn participant(
+        &self,
+        id: String,
+        participant: ParticipantId,
+    ) -> impl Future<Output = Result<ParticipantView, ControlError>> + Send;
+    /// A meeting's breakout rooms.
+    fn breakouts(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<BreakoutsView, ControlError>> + Send;
+    /// Applies one command to one meeting as `actor`; answers once any stored state it changed
+    /// is durable.
+    fn command(
+        &self,
+        id: String,
+        actor: Actor,
+        cmd: Command,
+    ) -> impl Future<Output = Result<Outcome, ControlError>> + Send;
+    /// Subscribes to a meeting's events after `since` (`None`: only new ones).
+    fn subscribe(
+        &self,
+        id: String,
+        since: Option<u64>,
+    ) -> impl Future<Output = Result<EventSubscription, ControlError>> + Send;
+
+    /// Attaches a participant (what the gateway does for a call; the API's host endpoint too).
+    fn join(
+        &self,
+        id: String,
+        actor: Actor,
+        req: JoinRequest,
+    ) -> impl Future<Output = Result<ParticipantId, ControlError>> + Send {
+        let f = self.command(id, actor, Command::Join(req));
+        async move {
+            match f.await? {
+                Outcome::Joined(p) => Ok(p),
+                other => unreachable!("the core answers a join with Joined, not {other:?}"),
+            }
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct ApiState<C> {
+    pub control: C,
+    pub metrics: ApiMetrics,
+    /// Cancelled at shutdown: event streams close (with code 1001 "going away").
+    pub shutdown: CancellationToken,
+}
+
+/// The OpenAPI 3.1 document, served as is.
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    let mut res = OPENAPI_JSON.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The whole HTTP application: `/api/v1/…` behind the bearer token, `/healthz` and `/metrics`
+/// open (bind `http.listen` to a trusted network, or scrape through a proxy).
+///
+/// Every route is listed in `openapi.json`; `tests/api_openapi_routes.rs` checks it.
+pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Registry>) -> Router {
+    use meetings as m;
+    let v1 = Router::new()
+        .route("/meetings", get(m::list::<C>).post(m::create::<C>))
+        .route("/meetings/{id}", get(m::show::<C>).delete(m::end::<C>))
+        .route(
+            "/meetings/{id}/participants",
+            get(m::participants::<C>).post(m::add_participant::<C>),
+        )
+        .route(
+            "/meetings/{id}/participants/exchange",
+            post(m::exchange::<C>),
+        )
+        .route(
+            "/meetings/{id}/participants/{pid}",
+            get(m::participant::<C>).delete(m::remove_participant::<C>),
+        )
+        .route(
+            "/meetings/{id}/participants/{pid}/move",
+            post(m::move_participant::<C>),
+        )
+        .route(
+            "/meetings/{id}/participants/{pid}/assignment",
+            put(m::assign::<C>),
+        )
+        .route(
+            "/meetings/{id}/breakouts",
+            get(m::breakouts::<C>)
+                .put(m::create_breakouts::<C>)
+                .delete(m::remove_breakouts::<C>),
+        )
+        .route("/meetings/{id}/breakouts/options", put(m::set_options::<C>))
+        .route("/meetings/{id}/breakouts/rooms", post(m::add_room::<C>))
+        .route(
+            "/meetings/{id}/breakouts/rooms/{room}",
+            axum::routing::patch(m::rename_room::<C>).delete(m::delete_room::<C>),
+        )
+        .route("/meetings/{id}/breakouts/open", post(m::open::<C>))
+        .route("/meetings/{id}/breakouts/close", post(m::close::<C>))
+        .route("/meetings/{id}/breakouts/assign", post(m::auto_assign::<C>))
+        .route("/meetings/{id}/broadcast", post(m::broadcast::<C>))
+        .route(
+            "/meetings/{id}/preassignments",
+            get(m::preassignments::<C>).put(m::set_preassignments::<C>),
+        )
+        .route("/meetings/{id}/events", get(events::stream::<C>))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            tokens,
+            auth::require_token,
+        ))
+        // The document is public: it describes the API, holds no data.
+        .route("/openapi.json", get(openapi));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve_metrics).with_state(registry))
+        .fallback(|| async {
+            Problem::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "no-such-route",
+                "no such route; see /api/v1/openapi.json",
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::count_requests,
+        ))
+}

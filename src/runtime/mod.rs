@@ -1,1 +1,275 @@
-//! See the crate docs for where this module sits.
+//! The tokio shell: clock, sockets, tasks, the store writer, the HTTP server, shutdown.
+//!
+//! Everything with I/O lives here; the core below takes `now` and inputs. [`start`] builds a
+//! running [`Server`] from a [`Config`]:
+//!
+//! 1. open and migrate the store, close call records a crash left open, load the scheduled
+//!    meetings (and on first start create the demo meeting `1000` and an API token if none is
+//!    configured);
+//! 2. start the store writer thread ([`crate::store::StoreWriter`]);
+//! 3. start the engine task ([`engine::run`]) that owns the core state;
+//! 4. bind the HTTP listener and serve the API ([`crate::api::router`]).
+//!
+//! (The SIP listeners and the media plane — `runtime/sip.rs`, `runtime/media.rs` — are started
+//! between 3 and 4 once they exist; they talk to the engine through the same channel.)
+//!
+//! ## Graceful shutdown: the handshake
+//!
+//! On SIGINT or SIGTERM ([`Server::run_until_signal`]) or [`Server::shutdown`]:
+//!
+//! 1. the *front* token is cancelled: the HTTP listener stops accepting, event streams close
+//!    with 1001, (SIP listeners answer new INVITEs 503 + Retry-After);
+//! 2. the front tasks are awaited ([`TaskTracker`]): requests already in flight complete, since
+//!    the engine is still running;
+//! 3. the *engine* token is cancelled: the engine answers what is still queued, then
+//!    [`engine::Engine::finish`] (hang up every call with BYE, once calls live there) flushes
+//!    the store;
+//! 4. the store writer commits what is left and its thread is joined; `serve` exits 0.
+//!
+//! The order matters: the engine outlives every task that can send it work, and the store
+//! writer outlives the engine, so nothing acknowledged is lost.
+
+pub mod engine;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use prometheus_client::registry::Registry;
+use rand::RngCore;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, ApiMetrics, ApiState, Tokens};
+use crate::config::{Config, LogFormat};
+use crate::meeting::{BreakoutOptions, Limits, MeetingSpec, Meetings};
+use crate::store::{Store, StoreWriter};
+
+pub use engine::{Engine, EngineHandle, Request};
+
+/// Requests queued to the engine before senders wait (back-pressure on the API).
+const ENGINE_QUEUE: usize = 1024;
+
+/// Key of the generated API token in the store's `meta` table.
+const TOKEN_KEY: &str = "api_token";
+
+/// Where the API token in force came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `--api-token`, `api.token` or `ROOMGATE_API_TOKEN`.
+    Configured,
+    /// Generated at an earlier start and read from the store.
+    Stored,
+    /// Generated at this start (first start); print it for the operator.
+    Generated,
+}
+
+/// A running roomgate.
+pub struct Server {
+    http_addr: SocketAddr,
+    api_token: String,
+    token_source: TokenSource,
+    control: EngineHandle,
+    front: CancellationToken,
+    front_tasks: TaskTracker,
+    engine_stop: CancellationToken,
+    engine_task: JoinHandle<()>,
+    writer: StoreWriter,
+}
+
+/// Sets up `tracing` (text or JSON lines on stderr). `RUST_LOG` overrides `log.level`.
+/// Call once per process; later calls are ignored.
+pub fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Starts roomgate as configured; returns once it is serving.
+pub async fn start(config: Config) -> anyhow::Result<Server> {
+    let path = config.store.path.clone();
+    let demo = config.meetings.demo;
+    let configured = config.api.token.clone();
+    // SQLite calls block: keep them off the async workers.
+    let (mut store, stored, token, fresh) = tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&path).with_context(|| format!("store: {}", path.display()))?;
+        let interrupted = store.close_interrupted_legs(unix_now())?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "call records left open by a crash closed");
+        }
+        let fresh = store.is_fresh()?;
+        let stored = store.load_meetings()?;
+        let token = store.meta(TOKEN_KEY)?;
+        anyhow::Ok((store, stored, token, fresh))
+    })
+    .await??;
+
+    let (api_token, token_source) = match (configured, token) {
+        (Some(t), _) => (t, TokenSource::Configured),
+        (None, Some(t)) => (t, TokenSource::Stored),
+        (None, None) => {
+            let t = new_token();
+            store.set_meta(TOKEN_KEY, &t)?;
+            (t, TokenSource::Generated)
+        }
+    };
+
+    let mut registry = Registry::default();
+    let metrics = ApiMetrics::register(&mut registry);
+    let registry = Arc::new(registry);
+
+    let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
+    let mut engine = Engine::new(
+        Meetings::new(Limits::default(), rand::rngs::OsRng.next_u64()),
+        store_handle,
+        metrics.clone(),
+    );
+    let now = Instant::now();
+    let restored = engine.restore(now, stored);
+    if fresh && demo {
+        engine
+            .create_initial(
+                now,
+                MeetingSpec {
+                    id: "1000".into(),
+                    name: "Demo meeting".into(),
+                    passcode: None,
+                    options: BreakoutOptions::default(),
+                    preassignments: Vec::new(),
+                    rooms: Vec::new(),
+                },
+            )
+            .context("demo meeting")?;
+        tracing::info!("demo meeting 1000 created");
+    }
+    tracing::info!(restored, "scheduled meetings loaded");
+
+    let (tx, rx) = mpsc::channel(ENGINE_QUEUE);
+    let control = EngineHandle::new(tx);
+    let engine_stop = CancellationToken::new();
+    let engine_task = tokio::spawn(engine::run(engine, rx, engine_stop.clone()));
+
+    let front = CancellationToken::new();
+    let front_tasks = TaskTracker::new();
+    let listener = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("http.listen: cannot bind {}", config.http.listen))?;
+    let http_addr = listener.local_addr()?;
+    let app = api::router(
+        ApiState {
+            control: control.clone(),
+            metrics,
+            shutdown: front.clone(),
+        },
+        Tokens::new(api_token.clone(), config.api.participant_token.clone()),
+        registry,
+    );
+    let stop = front.clone();
+    front_tasks.spawn(async move {
+        let r = axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+    });
+    tracing::info!(%http_addr, "HTTP API listening");
+
+    Ok(Server {
+        http_addr,
+        api_token,
+        token_source,
+        control,
+        front,
+        front_tasks,
+        engine_stop,
+        engine_task,
+        writer,
+    })
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Server {
+    /// The bound HTTP address (useful with port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The host-level API token in force.
+    pub fn api_token(&self) -> &str {
+        &self.api_token
+    }
+
+    pub fn token_source(&self) -> TokenSource {
+        self.token_source
+    }
+
+    /// A handle to the engine (what the API uses; the SIP side will attach calls with it).
+    pub fn control(&self) -> EngineHandle {
+        self.control.clone()
+    }
+
+    /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        wait_for_signal().await?;
+        tracing::info!("signal received, shutting down");
+        self.shutdown().await;
+        Ok(())
+    }
+
+    /// The shutdown handshake (see the module docs).
+    pub async fn shutdown(self) {
+        self.front.cancel();
+        self.front_tasks.close();
+        self.front_tasks.wait().await;
+        drop(self.control);
+        self.engine_stop.cancel();
+        if let Err(e) = self.engine_task.await {
+            tracing::error!(error = %e, "engine task failed");
+        }
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        tracing::info!("shutdown complete");
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

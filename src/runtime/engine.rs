@@ -1,0 +1,511 @@
+//! The engine task: the one owner of the core state.
+//!
+//! [`Engine`] holds the meeting registry (later also the SIP/media gateway) and is driven by
+//! one tokio task ([`run`]) exactly as the crate docs' drive contract says: one input at a time
+//! (a [`Request`] from the channel, or a timer), then drain the outputs, then sleep until the
+//! core's next deadline — the only sleep in the task. Nothing else touches the state, so there
+//! are no locks; callers talk to it through [`EngineHandle`] (mpsc in, oneshot out).
+//!
+//! After every input the engine turns what changed into store writes (meetings, options, room
+//! definitions, pre-assignments) and answers API calls only once their writes are durable.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{ApiMetrics, Control, ControlError, EventSubscription};
+use crate::meeting::{
+    Actor, BreakoutOptions, BreakoutsView, Command, Event, EventKind, MediaCommand, MeetingError,
+    MeetingSpec, MeetingSummary, MeetingView, Meetings, Outcome, ParticipantId, ParticipantView,
+    PreAssignment,
+};
+use crate::store::{
+    StoreError, StoreHandle, StoredMeeting, StoredPreassignment, StoredRoom, Write,
+};
+
+type Reply<T> = oneshot::Sender<Result<T, ControlError>>;
+
+/// One call into the engine.
+pub enum Request {
+    CreateMeeting(MeetingSpec, Reply<MeetingView>),
+    ListMeetings(Reply<Vec<MeetingSummary>>),
+    Meeting(String, Reply<MeetingView>),
+    EndMeeting(String, Reply<Vec<ParticipantId>>),
+    Participants(String, Reply<Vec<ParticipantView>>),
+    Participant(String, ParticipantId, Reply<ParticipantView>),
+    Breakouts(String, Reply<BreakoutsView>),
+    Command {
+        meeting: String,
+        actor: Actor,
+        cmd: Command,
+        reply: Reply<Outcome>,
+    },
+    Subscribe {
+        meeting: String,
+        since: Option<u64>,
+        reply: Reply<EventSubscription>,
+    },
+}
+
+/// Events buffered per subscriber before it counts as lagging (then it is told to resume).
+const SUBSCRIBER_BUFFER: usize = 1024;
+
+/// The core state and its outputs' destinations.
+pub struct Engine {
+    meetings: Meetings,
+    store: StoreHandle,
+    metrics: ApiMetrics,
+    /// One broadcast channel per meeting that has (or had) an event-stream subscriber.
+    subscribers: HashMap<String, broadcast::Sender<Event>>,
+    /// Meetings whose stored definition changed during the current input.
+    dirty_rooms: HashSet<String>,
+    dirty_preassignments: HashSet<String>,
+    ended: Vec<String>,
+    /// Deletes of meetings ended during the current input.
+    pending_deletes: Vec<Write>,
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn options_json(o: &BreakoutOptions) -> String {
+    serde_json::to_string(o).expect("options serialize: plain data")
+}
+
+impl Engine {
+    pub fn new(meetings: Meetings, store: StoreHandle, metrics: ApiMetrics) -> Engine {
+        Engine {
+            meetings,
+            store,
+            metrics,
+            subscribers: HashMap::new(),
+            dirty_rooms: HashSet::new(),
+            dirty_preassignments: HashSet::new(),
+            ended: Vec::new(),
+            pending_deletes: Vec::new(),
+        }
+    }
+
+    /// Puts stored meetings back into the registry (at start, before any request). Their
+    /// creation events are not written back to the store: they came from it.
+    pub fn restore(&mut self, now: Instant, stored: Vec<StoredMeeting>) -> usize {
+        let mut n = 0;
+        for m in stored {
+            let options = serde_json::from_str(&m.options).unwrap_or_else(|e| {
+                tracing::warn!(meeting = %m.id, error = %e, "stored options unreadable; using defaults");
+                BreakoutOptions::default()
+            });
+            let spec = MeetingSpec {
+                id: m.id.clone(),
+                name: m.name,
+                passcode: m.passcode,
+                options,
+                preassignments: m
+                    .preassignments
+                    .into_iter()
+                    .map(|p| PreAssignment {
+                        identity: p.identity,
+                        room: p.room,
+                    })
+                    .collect(),
+                rooms: m.rooms.into_iter().map(|r| r.name).collect(),
+            };
+            match self.meetings.create_meeting(now, spec) {
+                Ok(_) => n += 1,
+                Err(e) => {
+                    tracing::error!(meeting = %m.id, error = %e, "stored meeting not restored")
+                }
+            }
+        }
+        self.drain(false);
+        n
+    }
+
+    /// Creates a meeting as the store's first content (the demo meeting).
+    pub fn create_initial(&mut self, now: Instant, spec: MeetingSpec) -> Result<(), MeetingError> {
+        let writes = self.create(now, spec)?.1;
+        for w in writes {
+            self.store.write(w);
+        }
+        Ok(())
+    }
+
+    fn create(
+        &mut self,
+        now: Instant,
+        spec: MeetingSpec,
+    ) -> Result<(MeetingView, Vec<Write>), MeetingError> {
+        let put = Write::PutMeeting {
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            passcode: spec.passcode.clone(),
+            options: options_json(&spec.options),
+            created_at: unix_now(),
+        };
+        let pre = Write::PutPreassignments {
+            meeting: spec.id.clone(),
+            preassignments: spec
+                .preassignments
+                .iter()
+                .map(|p| StoredPreassignment {
+                    identity: p.identity.clone(),
+                    room: p.room.clone(),
+                })
+                .collect(),
+        };
+        let view = self.meetings.create_meeting(now, spec)?;
+        // The meeting row first: room and pre-assignment rows refer to it.
+        let mut writes = vec![put, pre];
+        writes.extend(self.drain(true));
+        Ok((view, writes))
+    }
+
+    /// The next deadline of the core.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.meetings.poll_timeout()
+    }
+
+    /// Fires due timers and drains their outputs.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.meetings.handle_timeout(now);
+        for w in self.drain(true) {
+            self.store.write(w);
+        }
+    }
+
+    /// Handles one request; the reply is sent now, or once its store writes are durable.
+    pub fn handle(&mut self, now: Instant, req: Request) {
+        match req {
+            Request::CreateMeeting(spec, reply) => match self.create(now, spec) {
+                Ok((view, writes)) => self.reply_after(writes, reply, view),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Request::ListMeetings(reply) => {
+                let _ = reply.send(Ok(self.meetings.list()));
+            }
+            Request::Meeting(id, reply) => {
+                let _ = reply.send(self.meetings.get(now, &id).map_err(Into::into));
+            }
+            Request::EndMeeting(id, reply) => match self.meetings.end_meeting(now, &id) {
+                Ok(participants) => {
+                    let writes = self.drain(true);
+                    self.reply_after(writes, reply, participants);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Request::Participants(id, reply) => {
+                let _ = reply.send(self.meetings.participants(&id).map_err(Into::into));
+            }
+            Request::Participant(id, p, reply) => {
+                let _ = reply.send(self.meetings.participant(&id, p).map_err(Into::into));
+            }
+            Request::Breakouts(id, reply) => {
+                let _ = reply.send(self.meetings.breakouts(now, &id).map_err(Into::into));
+            }
+            Request::Command {
+                meeting,
+                actor,
+                cmd,
+                reply,
+            } => match self.meetings.handle(now, &meeting, actor, cmd) {
+                Ok(outcome) => {
+                    let writes = self.drain(true);
+                    self.reply_after(writes, reply, outcome);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Request::Subscribe {
+                meeting,
+                since,
+                reply,
+            } => {
+                let _ = reply.send(self.subscribe(&meeting, since));
+            }
+        }
+    }
+
+    fn subscribe(
+        &mut self,
+        id: &str,
+        since: Option<u64>,
+    ) -> Result<EventSubscription, ControlError> {
+        let last_seq = self.meetings.last_seq(id)?;
+        let backlog = match since {
+            Some(s) => self.meetings.events_since(id, s)?,
+            None => Vec::new(),
+        };
+        // Taken in the same step as the backlog, and every event is broadcast in `drain`
+        // before the next input: nothing can fall between the two.
+        let live = self
+            .subscribers
+            .entry(id.to_owned())
+            .or_insert_with(|| broadcast::channel(SUBSCRIBER_BUFFER).0)
+            .subscribe();
+        Ok(EventSubscription {
+            backlog,
+            live,
+            last_seq,
+        })
+    }
+
+    /// Sends `value` once `writes` are durable (at once if there are none).
+    fn reply_after<T: Send + 'static>(&mut self, writes: Vec<Write>, reply: Reply<T>, value: T) {
+        let Some((last, rest)) = writes.split_last() else {
+            let _ = reply.send(Ok(value));
+            return;
+        };
+        for w in rest {
+            self.store.write(w.clone());
+        }
+        // The writer commits in order, so the last write durable means all of them are.
+        self.store.write_then(
+            last.clone(),
+            Box::new(move |r: Result<(), &StoreError>| {
+                let _ = reply.send(match r {
+                    Ok(()) => Ok(value),
+                    Err(e) => Err(ControlError::Storage(e.to_string())),
+                });
+            }),
+        );
+    }
+
+    /// Drains the core's outputs: media commands to the media plane, events to subscribers
+    /// and metrics; returns the store writes they imply (none when `persist` is false).
+    fn drain(&mut self, persist: bool) -> Vec<Write> {
+        while let Some(m) = self.meetings.poll_media() {
+            self.apply_media(m);
+        }
+        while let Some(e) = self.meetings.poll_event() {
+            self.observe(&e);
+            if let Some(tx) = self.subscribers.get(e.meeting.as_str()) {
+                // No receivers is fine: nobody is watching right now.
+                let _ = tx.send(e);
+            }
+        }
+        for id in self.ended.drain(..) {
+            // Dropping the sender ends the streams after they read `meeting_ended`.
+            self.subscribers.remove(&id);
+        }
+        let mut writes = Vec::new();
+        let rooms: Vec<String> = self.dirty_rooms.drain().collect();
+        let pre: Vec<String> = self.dirty_preassignments.drain().collect();
+        if !persist {
+            return writes;
+        }
+        for id in rooms {
+            let Ok(view) = self.meetings.get(Instant::now(), &id) else {
+                continue; // ended in the same input; its delete is queued below
+            };
+            writes.push(Write::PutRooms {
+                meeting: id,
+                options: options_json(&view.options),
+                rooms: view
+                    .breakouts
+                    .map(|b| {
+                        b.rooms
+                            .into_iter()
+                            .map(|r| StoredRoom {
+                                id: r.id.to_string(),
+                                name: r.name,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            });
+        }
+        for id in pre {
+            let Ok(view) = self.meetings.get(Instant::now(), &id) else {
+                continue;
+            };
+            writes.push(Write::PutPreassignments {
+                meeting: id,
+                preassignments: view
+                    .preassignments
+                    .into_iter()
+                    .map(|p| StoredPreassignment {
+                        identity: p.identity,
+                        room: p.room,
+                    })
+                    .collect(),
+            });
+        }
+        writes.append(&mut self.pending_deletes);
+        writes
+    }
+
+    /// Bookkeeping an event implies: metrics and what must be stored.
+    fn observe(&mut self, e: &Event) {
+        let id = e.meeting.as_str();
+        match &e.kind {
+            EventKind::MeetingCreated { .. } => {
+                self.metrics.meetings.inc();
+            }
+            EventKind::MeetingEnded { participants } => {
+                self.metrics.meetings.dec();
+                self.metrics.participants.dec_by(participants.len() as i64);
+                self.dirty_rooms.remove(id);
+                self.dirty_preassignments.remove(id);
+                self.pending_deletes
+                    .push(Write::DeleteMeeting { id: id.to_owned() });
+                self.ended.push(id.to_owned());
+            }
+            EventKind::ParticipantJoined { .. } => {
+                self.metrics.participants.inc();
+            }
+            EventKind::ParticipantLeft { .. } => {
+                self.metrics.participants.dec();
+            }
+            EventKind::RoomCreated { .. }
+            | EventKind::RoomRenamed { .. }
+            | EventKind::RoomDeleted { .. }
+            | EventKind::OptionsChanged { .. } => {
+                self.dirty_rooms.insert(id.to_owned());
+            }
+            EventKind::PreassignmentsChanged { .. } => {
+                self.dirty_preassignments.insert(id.to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    /// Where media commands go. There is no media plane in this build yet: the integrator
+    /// connects `media` here; until then the commands are only traced.
+    fn apply_media(&mut self, cmd: MediaCommand) {
+        tracing::trace!(?cmd, "media command (no media plane attached)");
+    }
+
+    /// Called once when the engine stops, after the last request: the place to hang up calls
+    /// (BYE) once the SIP gateway lives here. Returns when the store has everything.
+    pub async fn finish(self) {
+        if self.store.flush().await.is_err() {
+            tracing::error!("store writer stopped before the final flush");
+        }
+    }
+}
+
+/// The engine task: requests and the core's deadline in, until `stop` is cancelled; then the
+/// requests already queued are answered, [`Engine::finish`] runs, and the task ends.
+pub async fn run(mut engine: Engine, mut rx: mpsc::Receiver<Request>, stop: CancellationToken) {
+    loop {
+        let deadline = engine.poll_timeout();
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            req = rx.recv() => match req {
+                Some(req) => engine.handle(Instant::now(), req),
+                None => break,
+            },
+            _ = sleep_until(deadline), if deadline.is_some() => {
+                engine.handle_timeout(Instant::now());
+            }
+        }
+    }
+    rx.close();
+    while let Ok(req) = rx.try_recv() {
+        engine.handle(Instant::now(), req);
+    }
+    engine.finish().await;
+    tracing::debug!("engine stopped");
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    if let Some(d) = deadline {
+        tokio::time::sleep_until(d.into()).await;
+    }
+}
+
+/// A cheap, cloneable way to talk to the engine task; implements [`Control`] for the API.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl EngineHandle {
+    pub fn new(tx: mpsc::Sender<Request>) -> EngineHandle {
+        EngineHandle { tx }
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .await
+            .map_err(|_| ControlError::Unavailable)?;
+        rx.await.map_err(|_| ControlError::Unavailable)?
+    }
+}
+
+impl Control for EngineHandle {
+    async fn create_meeting(&self, spec: MeetingSpec) -> Result<MeetingView, ControlError> {
+        self.call(|r| Request::CreateMeeting(spec, r)).await
+    }
+
+    async fn list_meetings(&self) -> Result<Vec<MeetingSummary>, ControlError> {
+        self.call(Request::ListMeetings).await
+    }
+
+    async fn meeting(&self, id: String) -> Result<MeetingView, ControlError> {
+        self.call(|r| Request::Meeting(id, r)).await
+    }
+
+    async fn end_meeting(&self, id: String) -> Result<Vec<ParticipantId>, ControlError> {
+        self.call(|r| Request::EndMeeting(id, r)).await
+    }
+
+    async fn participants(&self, id: String) -> Result<Vec<ParticipantView>, ControlError> {
+        self.call(|r| Request::Participants(id, r)).await
+    }
+
+    async fn participant(
+        &self,
+        id: String,
+        participant: ParticipantId,
+    ) -> Result<ParticipantView, ControlError> {
+        self.call(|r| Request::Participant(id, participant, r))
+            .await
+    }
+
+    async fn breakouts(&self, id: String) -> Result<BreakoutsView, ControlError> {
+        self.call(|r| Request::Breakouts(id, r)).await
+    }
+
+    async fn command(
+        &self,
+        id: String,
+        actor: Actor,
+        cmd: Command,
+    ) -> Result<Outcome, ControlError> {
+        self.call(|reply| Request::Command {
+            meeting: id,
+            actor,
+            cmd,
+            reply,
+        })
+        .await
+    }
+
+    async fn subscribe(
+        &self,
+        id: String,
+        since: Option<u64>,
+    ) -> Result<EventSubscription, ControlError> {
+        self.call(|reply| Request::Subscribe {
+            meeting: id,
+            since,
+            reply,
+        })
+        .await
+    }
+}
