@@ -1,0 +1,358 @@
+//! [`MediaPlane`]: owns every leg and room of one media shard. See the module docs of
+//! [`crate::media`] for the drive contract.
+
+use super::codec::AudioCodec;
+use super::dtmf;
+use super::leg::Leg;
+use super::mixer::{Room, Scratch};
+use super::prompt::PromptPlayer;
+use super::{
+    LegId, LegParams, MediaCommand, MediaError, MediaEvent, MediaOutput, PacketKind, PromptTarget,
+    RoomKey, Transmit, TICK,
+};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// The media plane of one shard. Sans-IO: see [`crate::media`].
+pub struct MediaPlane {
+    rng: SmallRng,
+    legs: Vec<Option<Leg>>,
+    free: Vec<usize>,
+    index: HashMap<LegId, usize>,
+    rooms: BTreeMap<RoomKey, Room>,
+    out: VecDeque<MediaOutput>,
+    scratch: Scratch,
+    /// Ticks run so far; also the audio clock of every outgoing stream.
+    tick: u64,
+    next_tick: Option<Instant>,
+    late_ticks: u64,
+}
+
+impl std::fmt::Debug for MediaPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaPlane")
+            .field("legs", &self.index.len())
+            .field("rooms", &self.rooms.len())
+            .field("tick", &self.tick)
+            .finish()
+    }
+}
+
+impl MediaPlane {
+    /// A plane whose randomness (sequence and timestamp starts, RTCP intervals) comes from
+    /// `seed`.
+    pub fn new(seed: u64) -> Self {
+        MediaPlane {
+            rng: SmallRng::seed_from_u64(seed),
+            legs: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            rooms: BTreeMap::new(),
+            out: VecDeque::new(),
+            scratch: Scratch::default(),
+            tick: 0,
+            next_tick: None,
+            late_ticks: 0,
+        }
+    }
+
+    fn slot(&self, leg: LegId) -> Result<usize, MediaError> {
+        self.index
+            .get(&leg)
+            .copied()
+            .ok_or(MediaError::UnknownLeg(leg))
+    }
+
+    fn leg_mut(&mut self, leg: LegId) -> Result<&mut Leg, MediaError> {
+        let i = self.slot(leg)?;
+        Ok(self.legs[i].as_mut().expect("index points at live legs"))
+    }
+
+    /// Number of legs.
+    pub fn leg_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Number of rooms with at least one leg.
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// The room a leg is subscribed to.
+    pub fn room_of(&self, leg: LegId) -> Option<RoomKey> {
+        let i = self.slot(leg).ok()?;
+        self.legs[i].as_ref()?.room
+    }
+
+    /// Ticks that started more than one tick period late (the shell fell behind).
+    pub fn late_ticks(&self) -> u64 {
+        self.late_ticks
+    }
+
+    /// Approximate bytes of audio state held for one leg (struct plus its buffers).
+    pub fn leg_memory_bytes(&self, leg: LegId) -> Option<usize> {
+        let i = self.slot(leg).ok()?;
+        Some(self.legs[i].as_ref()?.memory_bytes())
+    }
+
+    /// Applies one command from the meeting core.
+    pub fn handle_command(&mut self, now: Instant, cmd: MediaCommand) -> Result<(), MediaError> {
+        match cmd {
+            MediaCommand::AddLeg { leg, params } => self.add_leg(now, leg, params),
+            MediaCommand::RemoveLeg { leg } => {
+                let i = self.slot(leg)?;
+                self.subscribe(i, None);
+                self.legs[i] = None;
+                self.free.push(i);
+                self.index.remove(&leg);
+                if self.index.is_empty() {
+                    self.next_tick = None;
+                }
+                Ok(())
+            }
+            MediaCommand::Attach { leg, room } | MediaCommand::Move { leg, room } => {
+                let i = self.slot(leg)?;
+                self.subscribe(i, Some(room));
+                Ok(())
+            }
+            MediaCommand::Detach { leg } => {
+                let i = self.slot(leg)?;
+                self.subscribe(i, None);
+                Ok(())
+            }
+            MediaCommand::Exchange { a, b } => {
+                let ia = self.slot(a)?;
+                let ib = self.slot(b)?;
+                let ra = self.legs[ia].as_ref().and_then(|l| l.room);
+                let rb = self.legs[ib].as_ref().and_then(|l| l.room);
+                let ra = ra.ok_or(MediaError::NotInRoom(a))?;
+                let rb = rb.ok_or(MediaError::NotInRoom(b))?;
+                // Both re-subscriptions happen inside this one call: no tick can run between.
+                self.subscribe(ia, Some(rb));
+                self.subscribe(ib, Some(ra));
+                Ok(())
+            }
+            MediaCommand::Mute { leg, muted } => {
+                self.leg_mut(leg)?.muted = muted;
+                Ok(())
+            }
+            MediaCommand::PlayPrompt { target, prompt } => {
+                match target {
+                    PromptTarget::Leg(leg) => {
+                        self.leg_mut(leg)?.prompt = Some(PromptPlayer::new(prompt));
+                    }
+                    PromptTarget::Room(room) => {
+                        // A prompt to a room nobody is in plays to nobody: report it done.
+                        match self.rooms.get_mut(&room) {
+                            Some(r) => r.prompt = Some(PromptPlayer::new(prompt)),
+                            None => self
+                                .out
+                                .push_back(MediaOutput::Event(MediaEvent::PromptDone { target })),
+                        }
+                    }
+                }
+                Ok(())
+            }
+            MediaCommand::SendDtmf {
+                leg,
+                digit,
+                duration,
+            } => {
+                let ev = dtmf::digit_to_event(digit).ok_or(MediaError::BadDigit(digit))?;
+                let l = self.leg_mut(leg)?;
+                if l.te_pt.is_none() {
+                    return Err(MediaError::InvalidParams("telephone-event not negotiated"));
+                }
+                let units =
+                    (duration.as_millis() as u64 * l.codec.rtp_clock() as u64 / 1000) as u32;
+                l.dtmf_tx = Some(dtmf::DtmfSender::new(ev, units));
+                Ok(())
+            }
+            MediaCommand::RequestKeyframe { leg } => {
+                self.slot(leg)?;
+                self.out
+                    .push_back(MediaOutput::Event(MediaEvent::KeyframeNeeded { leg }));
+                Ok(())
+            }
+        }
+    }
+
+    fn add_leg(&mut self, now: Instant, leg: LegId, params: LegParams) -> Result<(), MediaError> {
+        if self.index.contains_key(&leg) {
+            return Err(MediaError::LegExists(leg));
+        }
+        let a = &params.audio;
+        let codec = AudioCodec::from_name(&a.codec)
+            .ok_or_else(|| MediaError::UnsupportedCodec(a.codec.clone()))?;
+        if a.clock_rate != codec.rtp_clock() {
+            return Err(MediaError::InvalidParams(
+                "clock rate does not match the codec",
+            ));
+        }
+        if a.channels != 1 {
+            return Err(MediaError::InvalidParams("only mono audio is mixed"));
+        }
+        // RFC 3550 §5.1: random initial sequence number and timestamp.
+        let seq: u16 = self.rng.gen();
+        let ts: u32 = self.rng.gen();
+        let l = Leg::new(
+            leg,
+            codec,
+            a.payload_type,
+            a.telephone_event_pt,
+            a.local_ssrc,
+            seq,
+            ts,
+            now,
+        );
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.legs[i] = Some(l);
+                i
+            }
+            None => {
+                self.legs.push(Some(l));
+                self.legs.len() - 1
+            }
+        };
+        self.index.insert(leg, i);
+        if self.next_tick.is_none() {
+            self.next_tick = Some(now + TICK);
+        }
+        Ok(())
+    }
+
+    /// Re-points a leg's subscription. Effective at the next tick (mixing only happens there).
+    fn subscribe(&mut self, i: usize, room: Option<RoomKey>) {
+        let leg = self.legs[i].as_mut().expect("caller resolved a live leg");
+        let old = leg.room;
+        if old == room {
+            return;
+        }
+        let id = leg.id;
+        leg.room = room;
+        if let Some(k) = old {
+            if let Some(r) = self.rooms.get_mut(&k) {
+                r.members.retain(|&m| m != i);
+                r.forget(id);
+                if r.members.is_empty() {
+                    // An empty room is dropped: it costs nothing until someone joins again.
+                    self.rooms.remove(&k);
+                } else {
+                    r.update_rate(&self.legs);
+                }
+            }
+        }
+        if let Some(k) = room {
+            let r = self.rooms.entry(k).or_default();
+            r.members.push(i);
+            r.update_rate(&self.legs);
+        }
+    }
+
+    /// Takes one RTP datagram received on `leg`'s audio port. Malformed packets are counted and
+    /// dropped.
+    pub fn handle_rtp(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        packet: &[u8],
+    ) -> Result<(), MediaError> {
+        let tick = self.tick;
+        let l = self.leg_mut(leg)?;
+        if let Some(d) = l.on_rtp(now, tick, packet) {
+            let clock = l.codec.rtp_clock() as u64;
+            self.out.push_back(MediaOutput::Event(MediaEvent::Dtmf {
+                leg,
+                digit: d.digit,
+                duration: Duration::from_micros(d.duration as u64 * 1_000_000 / clock),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Runs whatever is due at `now`: the shared mixer tick (one 20 ms frame for every room).
+    pub fn handle_tick(&mut self, now: Instant) {
+        let Some(due) = self.next_tick else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        self.tick += 1;
+        let tick = self.tick;
+        // Rooms, in key order (deterministic output order).
+        for (&key, room) in self.rooms.iter_mut() {
+            room.tick(
+                key,
+                &mut self.legs,
+                &mut self.scratch,
+                tick,
+                now,
+                &mut self.out,
+            );
+        }
+        // Legs in no room: keep their playout moving (DTMF, stats) and play their prompt.
+        for slot in self.legs.iter_mut() {
+            let Some(leg) = slot.as_mut() else { continue };
+            if leg.room.is_some() {
+                continue;
+            }
+            let rate = leg.codec.sample_rate();
+            leg.pull(tick, rate);
+            if let Some(p) = leg.prompt.as_mut() {
+                let n = (rate / 50) as usize;
+                let mut acc = vec![0i32; n];
+                let more = p.mix_into(&mut acc, rate);
+                let pcm: Vec<i16> = acc
+                    .iter()
+                    .map(|&v| v.clamp(i16::MIN as i32, i16::MAX as i32) as i16)
+                    .collect();
+                let mut payload = Vec::with_capacity(n);
+                leg.encoder.encode(&pcm, &mut payload);
+                let bytes = leg.send_audio(tick, now, &payload);
+                self.out.push_back(MediaOutput::Transmit(Transmit {
+                    leg: leg.id,
+                    kind: PacketKind::AudioRtp,
+                    bytes,
+                }));
+                if !more {
+                    leg.prompt = None;
+                    self.out
+                        .push_back(MediaOutput::Event(MediaEvent::PromptDone {
+                            target: PromptTarget::Leg(leg.id),
+                        }));
+                }
+            }
+        }
+        // DTMF whose end packets were all lost.
+        for slot in self.legs.iter_mut() {
+            let Some(leg) = slot.as_mut() else { continue };
+            if let Some(d) = leg.dtmf_rx.on_tick(tick) {
+                let clock = leg.codec.rtp_clock() as u64;
+                self.out.push_back(MediaOutput::Event(MediaEvent::Dtmf {
+                    leg: leg.id,
+                    digit: d.digit,
+                    duration: Duration::from_micros(d.duration as u64 * 1_000_000 / clock),
+                }));
+            }
+        }
+        // Schedule the next tick on the fixed 20 ms grid; if the shell fell more than a tick
+        // behind, skip ahead rather than bursting catch-up frames.
+        let mut next = due + TICK;
+        if now >= next {
+            self.late_ticks += 1;
+            next = now + TICK;
+        }
+        self.next_tick = Some(next);
+    }
+
+    /// The next output, or the next deadline when there is nothing to send.
+    pub fn poll_output(&mut self) -> MediaOutput {
+        self.out
+            .pop_front()
+            .unwrap_or(MediaOutput::Timeout(self.next_tick))
+    }
+}
