@@ -94,7 +94,14 @@ pub struct DtmfReceiver {
     /// recognised as the same event.
     last_reported: Option<u32>,
     guard_until: u64,
+    /// RTP timestamp spans of recent events (end `None` while in progress): audio played at
+    /// those timestamps is kept out of the mix, so the in-band tone some phones send beside
+    /// the events never reaches the room (audio and events share one clock, RFC 4733 §2.3.1).
+    spans: Vec<(u32, Option<u32>)>,
 }
+
+/// Timestamp units of audio suppressed after an event ends (40 ms at 8 kHz).
+const GUARD_UNITS: u32 = 320;
 
 impl DtmfReceiver {
     /// Feeds one telephone-event packet received at mixer tick `tick`.
@@ -110,6 +117,12 @@ impl DtmfReceiver {
                 // A new event began before the previous one's end packets arrived.
                 report = self.finish(tick);
             }
+        }
+        if self.current.is_none() {
+            if self.spans.len() >= 8 {
+                self.spans.remove(0);
+            }
+            self.spans.push((timestamp, None));
         }
         let cur = self.current.get_or_insert(InProgress {
             ts: timestamp,
@@ -129,6 +142,9 @@ impl DtmfReceiver {
     fn finish(&mut self, tick: u64) -> Option<Digit> {
         let cur = self.current.take()?;
         self.last_reported = Some(cur.ts);
+        if let Some(span) = self.spans.iter_mut().rev().find(|s| s.0 == cur.ts) {
+            span.1 = Some(cur.ts.wrapping_add(cur.duration as u32));
+        }
         self.guard_until = tick + GUARD_TICKS;
         event_to_digit(cur.event).map(|digit| Digit {
             digit,
@@ -144,9 +160,24 @@ impl DtmfReceiver {
         }
     }
 
-    /// True while an event is in progress (or just ended): the leg's audio stays out of the mix.
+    /// True while an event is in progress (or just ended).
     pub fn active(&self, tick: u64) -> bool {
         self.current.is_some() || tick < self.guard_until
+    }
+
+    /// True if audio at RTP timestamps `[ts, ts + len)` overlaps an event (plus a guard), so it
+    /// must stay out of the mix. Forgets spans that playout has passed.
+    pub fn suppresses(&mut self, ts: u32, len: u32) -> bool {
+        // Wrap-aware comparisons: differences as signed 32-bit values.
+        let before = |a: u32, b: u32| (a.wrapping_sub(b) as i32) < 0;
+        self.spans
+            .retain(|&(_, end)| end.is_none_or(|e| !before(e.wrapping_add(GUARD_UNITS), ts)));
+        self.spans.iter().any(|&(start, end)| {
+            let starts_before_frame_end = before(start, ts.wrapping_add(len));
+            let ends_after_frame_start =
+                end.is_none_or(|e| before(ts, e.wrapping_add(GUARD_UNITS)));
+            starts_before_frame_end && ends_after_frame_start
+        })
     }
 }
 
@@ -238,6 +269,11 @@ mod tests {
         assert_eq!(r.on_packet(3, 800, &pkt(5, true, 800)), None);
         assert!(r.active(3));
         assert!(!r.active(5));
+        assert!(r.suppresses(700, 160), "overlaps the start");
+        assert!(r.suppresses(1600 + 100, 160), "inside the guard");
+        assert!(!r.suppresses(500, 160), "before the event");
+        assert!(!r.suppresses(2000, 160), "after the guard");
+        assert!(!r.suppresses(1700, 160), "span was forgotten once passed");
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub struct JitterBuffer {
     /// Timestamps of the packets decoded last (duplicate detection after playout).
     recent: [i64; 8],
     recent_next: usize,
+    last_pulled: Option<u32>,
     frame_units: i64,
     target: i64,
     min_target: i64,
@@ -101,6 +102,7 @@ impl JitterBuffer {
             ext_ref: None,
             recent: [i64::MIN; 8],
             recent_next: 0,
+            last_pulled: None,
             frame_units,
             target,
             min_target: target,
@@ -133,6 +135,16 @@ impl JitterBuffer {
             + self.spare.iter().map(|d| d.capacity()).sum::<usize>()
             + self.spare.capacity() * std::mem::size_of::<Vec<u8>>()
             + (self.pcm.capacity() + self.last_frame.capacity()) * 2
+    }
+
+    /// RTP timestamp of the first sample of the last pulled frame (`None` before playout).
+    pub fn last_pulled_ts(&self) -> Option<u32> {
+        self.last_pulled
+    }
+
+    /// Timestamp units in one pulled frame.
+    pub fn frame_units(&self) -> u32 {
+        self.frame_units as u32
     }
 
     /// Counters so far.
@@ -239,8 +251,10 @@ impl JitterBuffer {
         let n = out.len();
         let Some(playout) = self.playout else {
             out.fill(0);
+            self.last_pulled = None;
             return FrameKind::Silence;
         };
+        self.last_pulled = Some(playout as u32);
         let spu = self.codec.samples_per_tick_unit();
         let mut filled = 0usize;
         let mut real = 0usize;

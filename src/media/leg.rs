@@ -203,7 +203,11 @@ impl Leg {
             d.process(&self.raw, &mut self.frame);
         }
         let level = mixer::level_dbov(&self.frame);
-        let silenced = self.muted || self.dtmf_rx.active(tick) || kind == FrameKind::Silence;
+        let in_event = match self.jitter.last_pulled_ts() {
+            Some(ts) => self.dtmf_rx.suppresses(ts, self.jitter.frame_units()),
+            None => self.dtmf_rx.active(tick),
+        };
+        let silenced = self.muted || in_event || kind == FrameKind::Silence;
         self.contributing = self.vad.update(if silenced { 127 } else { level });
         if silenced {
             self.contributing = false;

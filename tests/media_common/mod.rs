@@ -2,7 +2,7 @@
 //! analysis helpers (Goertzel, SNR).
 #![allow(dead_code)]
 
-use roomgate::media::codec::{g711, AudioCodec, Decoder, Encoder};
+use roomgate::media::codec::{AudioCodec, Decoder, Encoder};
 use roomgate::media::rtp::{write_packet, RtpPacket};
 use roomgate::media::{
     AudioParams, LegId, LegParams, MediaCommand, MediaEvent, MediaOutput, MediaPlane, PacketKind,
@@ -56,6 +56,8 @@ pub struct Peer {
     pub received: Vec<Vec<i16>>,
     /// (seq, timestamp, marker, ssrc) of every received audio packet.
     pub headers: Vec<(u16, u32, bool, u32)>,
+    /// Every received audio datagram.
+    pub raw: Vec<Vec<u8>>,
     pub sending: bool,
 }
 
@@ -75,6 +77,7 @@ impl Peer {
             decoder: Decoder::new(codec),
             received: Vec::new(),
             headers: Vec::new(),
+            raw: Vec::new(),
             sending: true,
         }
     }
@@ -194,7 +197,7 @@ impl Sim {
                     } else {
                         peer.received.push(vec![0; 160]);
                     }
-                    let _ = g711::ulaw_decode(0);
+                    peer.raw.push(t.bytes.clone());
                 }
                 MediaOutput::Transmit(t) => self.other.push(t),
             }
