@@ -7,7 +7,9 @@ use super::jitter::{FrameKind, JitterBuffer};
 use super::mixer::{self, VoiceActivity};
 use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
+use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
+use super::stats::{e_model, LegStats, PeerView};
 use super::{LegId, RoomKey};
 use std::time::Instant;
 
@@ -61,6 +63,21 @@ pub(crate) struct Leg {
     pub sent: Counters,
     pub last_sent_rtp_ts: u32,
     pub last_sent_at: Option<Instant>,
+
+    // RTCP (RFC 3550 §6).
+    pub cname: String,
+    pub rtcp_next: Instant,
+    pub rtcp_initial: bool,
+    pub avg_rtcp_size: f64,
+    pub sent_at_last_report: u64,
+    /// LSR of the peer's last SR and when it arrived (for DLSR in our report blocks).
+    pub peer_sr: Option<(u32, Instant)>,
+    pub peer_view: Option<PeerView>,
+    pub rtt_ms: Option<f32>,
+    pub peer_bye: bool,
+    pub peer_cname: Option<String>,
+    pub loss_window: f32,
+    pub malformed_rtcp: u64,
 }
 
 impl Leg {
@@ -106,6 +123,160 @@ impl Leg {
             sent: Counters::default(),
             last_sent_rtp_ts: ts_base,
             last_sent_at: None,
+            cname: String::new(),
+            rtcp_next: now,
+            rtcp_initial: true,
+            avg_rtcp_size: 100.0,
+            sent_at_last_report: 0,
+            peer_sr: None,
+            peer_view: None,
+            rtt_ms: None,
+            peer_bye: false,
+            peer_cname: None,
+            loss_window: 0.0,
+            malformed_rtcp: 0,
+        }
+    }
+
+    /// Builds this leg's compound RTCP report (SR if we sent since the last one, else RR; plus
+    /// SDES CNAME, RFC 3550 §6.1) at `now`, with `ntp` our NTP clock at `now`.
+    pub fn build_report(&mut self, now: Instant, ntp: u64) -> Vec<u8> {
+        let mut blocks = Vec::new();
+        if let Some(src) = self.source.as_mut() {
+            let (fraction, expected, lost) = src.take_interval();
+            self.loss_window = if expected > 0 {
+                (lost.max(0) as f32 / expected as f32).min(1.0)
+            } else {
+                0.0
+            };
+            let (last_sr, dlsr) = match self.peer_sr {
+                Some((lsr, at)) => {
+                    let d = now.saturating_duration_since(at);
+                    (lsr, (d.as_micros() as u64 * 65536 / 1_000_000) as u32)
+                }
+                None => (0, 0),
+            };
+            blocks.push(ReportBlock {
+                ssrc: src.ssrc,
+                fraction_lost: fraction,
+                cumulative_lost: src.cumulative_lost() as i32,
+                extended_highest_seq: src.extended_max(),
+                jitter: src.jitter(),
+                last_sr,
+                delay_since_last_sr: dlsr,
+            });
+        }
+        let we_sent = self.sent.packets > self.sent_at_last_report;
+        self.sent_at_last_report = self.sent.packets;
+        let first = if we_sent {
+            // The RTP timestamp that corresponds to `now` on our sending clock (§6.4.1).
+            let since = self
+                .last_sent_at
+                .map_or(0, |t| now.saturating_duration_since(t).as_micros() as u64);
+            let rtp_ts = self
+                .last_sent_rtp_ts
+                .wrapping_add((since * self.codec.rtp_clock() as u64 / 1_000_000) as u32);
+            RtcpPacket::SenderReport(SenderReport {
+                ssrc: self.ssrc,
+                ntp,
+                rtp_ts,
+                packet_count: self.sent.packets as u32,
+                octet_count: self.sent.bytes as u32,
+                reports: blocks,
+            })
+        } else {
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: self.ssrc,
+                reports: blocks,
+            })
+        };
+        let sdes = RtcpPacket::Sdes(Sdes {
+            ssrc: self.ssrc,
+            cname: self.cname.clone(),
+        });
+        let bytes = RtcpPacket::write_compound(&[first, sdes]);
+        // RFC 3550 §6.3.3: avg_rtcp_size = 1/16 · packet_size + 15/16 · avg_rtcp_size,
+        // counting UDP and IP headers (28 octets for IPv4).
+        self.avg_rtcp_size = (bytes.len() as f64 + 28.0) / 16.0 + self.avg_rtcp_size * 15.0 / 16.0;
+        bytes
+    }
+
+    /// Takes the peer's report blocks about our stream (from its SR or RR).
+    pub fn on_report_blocks(&mut self, blocks: &[ReportBlock], ntp_now: u64) {
+        for b in blocks.iter().filter(|b| b.ssrc == self.ssrc) {
+            let clock = self.codec.rtp_clock() as f32;
+            self.peer_view = Some(PeerView {
+                fraction_lost: b.fraction_lost as f32 / 256.0,
+                cumulative_lost: b.cumulative_lost,
+                jitter_ms: b.jitter as f32 * 1000.0 / clock,
+                extended_highest_seq: b.extended_highest_seq,
+            });
+            if b.last_sr != 0 {
+                // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
+                let a = (ntp_now >> 16) as u32;
+                let rtt = a
+                    .wrapping_sub(b.last_sr)
+                    .wrapping_sub(b.delay_since_last_sr);
+                if (rtt as i32) >= 0 {
+                    self.rtt_ms = Some(rtt as f32 * 1000.0 / 65536.0);
+                }
+            }
+        }
+    }
+
+    /// A snapshot for operators.
+    pub fn stats(&self) -> LegStats {
+        let clock = self.codec.rtp_clock() as f32;
+        let js = self.jitter.stats();
+        let (expected, lost, jitter_ms) = match &self.source {
+            Some(s) => (
+                s.expected(),
+                s.cumulative_lost(),
+                s.jitter() as f32 * 1000.0 / clock,
+            ),
+            None => (0, 0, 0.0),
+        };
+        let rtt = self.rtt_ms.unwrap_or(0.0);
+        // Mouth-to-ear: half the RTT, our playout delay, one packet of packetisation.
+        let one_way_in = rtt / 2.0 + js.target_delay_ms as f32 + 20.0;
+        let late_share = if expected > 0 {
+            js.late as f32 / expected as f32
+        } else {
+            0.0
+        };
+        let (_, mos_in) = e_model(self.codec, self.loss_window + late_share, one_way_in);
+        let mos_out = self.peer_view.map(|p| {
+            // Assume a playout delay on the far side like ours.
+            e_model(
+                self.codec,
+                p.fraction_lost,
+                rtt / 2.0 + 40.0 + 20.0 + p.jitter_ms,
+            )
+            .1
+        });
+        LegStats {
+            leg: self.id,
+            room: self.room,
+            codec: self.codec,
+            packets_in: self.recv.packets,
+            bytes_in: self.recv.bytes,
+            packets_out: self.sent.packets,
+            bytes_out: self.sent.bytes,
+            expected_in: expected,
+            lost_in: lost,
+            loss_window: self.loss_window,
+            jitter_ms,
+            late: js.late,
+            concealed_frames: js.concealed_frames,
+            playout_delay_ms: js.target_delay_ms,
+            malformed: self.malformed + self.malformed_rtcp,
+            unknown_payload_type: self.unknown_pt,
+            peer: self.peer_view,
+            rtt_ms: self.rtt_ms,
+            peer_bye: self.peer_bye,
+            mos_in,
+            mos_out,
+            video: None,
         }
     }
 

@@ -30,7 +30,9 @@ pub mod mixer;
 mod plane;
 pub mod prompt;
 pub mod resample;
+pub mod rtcp;
 pub mod rtp;
+pub mod stats;
 
 pub use codec::AudioCodec;
 pub use plane::MediaPlane;
@@ -240,6 +242,8 @@ pub enum MediaEvent {
         /// Its target.
         target: PromptTarget,
     },
+    /// A leg's statistics, emitted with each of its RTCP reports (every ~5 s).
+    Stats(Box<stats::LegStats>),
 }
 
 /// One item drained from [`MediaPlane::poll_output`].

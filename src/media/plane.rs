@@ -6,6 +6,7 @@ use super::dtmf;
 use super::leg::Leg;
 use super::mixer::{Room, Scratch};
 use super::prompt::PromptPlayer;
+use super::rtcp::{report_interval, RtcpPacket};
 use super::{
     LegId, LegParams, MediaCommand, MediaError, MediaEvent, MediaOutput, PacketKind, PromptTarget,
     RoomKey, Transmit, TICK,
@@ -28,7 +29,12 @@ pub struct MediaPlane {
     tick: u64,
     next_tick: Option<Instant>,
     late_ticks: u64,
+    /// Our NTP clock: the NTP time at an instant (RFC 3550 §4 wallclock for SRs).
+    ntp_ref: Option<(Instant, u64)>,
 }
+
+/// Session bandwidth assumed for the RTCP share (G.711 with headers, ~80 kbit/s), octets/s.
+const SESSION_BW: f64 = 10_000.0;
 
 impl std::fmt::Debug for MediaPlane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,6 +61,88 @@ impl MediaPlane {
             tick: 0,
             next_tick: None,
             late_ticks: 0,
+            ntp_ref: None,
+        }
+    }
+
+    /// Ties our NTP clock to wall-clock time: `ntp` (64-bit NTP format) is the time at `now`.
+    /// Without it, SR timestamps start at an arbitrary epoch, which is fine for RTT (only our
+    /// own clock is compared) but not for lip sync with other systems.
+    pub fn set_ntp_reference(&mut self, now: Instant, ntp: u64) {
+        self.ntp_ref = Some((now, ntp));
+    }
+
+    fn ntp(&mut self, now: Instant) -> u64 {
+        let (at, base) = *self.ntp_ref.get_or_insert((now, 1u64 << 62));
+        let d = now.saturating_duration_since(at);
+        let frac = ((d.subsec_nanos() as u64) << 32) / 1_000_000_000;
+        base.wrapping_add((d.as_secs() << 32) | frac)
+    }
+
+    /// A statistics snapshot of one leg.
+    pub fn stats(&self, leg: LegId) -> Option<super::stats::LegStats> {
+        let i = self.slot(leg).ok()?;
+        Some(self.legs[i].as_ref()?.stats())
+    }
+
+    /// Takes one RTCP datagram received on `leg` (compound, RFC 3550 §6.1). Malformed ones are
+    /// counted and dropped.
+    pub fn handle_rtcp(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        packet: &[u8],
+    ) -> Result<(), MediaError> {
+        let ntp = self.ntp(now);
+        let l = self.leg_mut(leg)?;
+        let packets = match RtcpPacket::parse_compound(packet) {
+            Ok(p) => p,
+            Err(_) => {
+                l.malformed_rtcp += 1;
+                return Ok(());
+            }
+        };
+        for p in packets {
+            match p {
+                RtcpPacket::SenderReport(sr) => {
+                    l.peer_sr = Some((sr.lsr(), now));
+                    l.on_report_blocks(&sr.reports, ntp);
+                }
+                RtcpPacket::ReceiverReport(rr) => l.on_report_blocks(&rr.reports, ntp),
+                RtcpPacket::Sdes(sdes) => l.peer_cname = Some(sdes.cname),
+                RtcpPacket::Bye(_) => l.peer_bye = true,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn rtcp_due(&mut self, now: Instant) {
+        let ntp = self.ntp(now);
+        for slot in self.legs.iter_mut() {
+            let Some(leg) = slot.as_mut() else { continue };
+            if leg.rtcp_next > now {
+                continue;
+            }
+            let bytes = leg.build_report(now, ntp);
+            let t = report_interval(
+                2,
+                2,
+                SESSION_BW * 0.05,
+                true,
+                leg.avg_rtcp_size,
+                false,
+                &mut self.rng,
+            );
+            leg.rtcp_initial = false;
+            leg.rtcp_next = now + t;
+            self.out.push_back(MediaOutput::Transmit(Transmit {
+                leg: leg.id,
+                kind: PacketKind::AudioRtcp,
+                bytes,
+            }));
+            self.out
+                .push_back(MediaOutput::Event(MediaEvent::Stats(Box::new(leg.stats()))));
         }
     }
 
@@ -197,7 +285,7 @@ impl MediaPlane {
         // RFC 3550 §5.1: random initial sequence number and timestamp.
         let seq: u16 = self.rng.gen();
         let ts: u32 = self.rng.gen();
-        let l = Leg::new(
+        let mut l = Leg::new(
             leg,
             codec,
             a.payload_type,
@@ -207,6 +295,18 @@ impl MediaPlane {
             ts,
             now,
         );
+        l.cname = params.cname.clone();
+        // RFC 3550 §6.3.2: the first report after half the minimum interval.
+        l.rtcp_next = now
+            + report_interval(
+                2,
+                2,
+                SESSION_BW * 0.05,
+                false,
+                l.avg_rtcp_size,
+                true,
+                &mut self.rng,
+            );
         let i = match self.free.pop() {
             Some(i) => {
                 self.legs[i] = Some(l);
@@ -339,6 +439,8 @@ impl MediaPlane {
                 }));
             }
         }
+        // RTCP reports due (sent on the first tick at or after their time).
+        self.rtcp_due(now);
         // Schedule the next tick on the fixed 20 ms grid; if the shell fell more than a tick
         // behind, skip ahead rather than bursting catch-up frames.
         let mut next = due + TICK;

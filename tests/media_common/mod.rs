@@ -119,7 +119,7 @@ pub struct Sim {
     pub now: Instant,
     pub peers: Vec<Peer>,
     pub events: Vec<MediaEvent>,
-    pub other: Vec<roomgate::media::Transmit>,
+    pub other: Vec<(Instant, roomgate::media::Transmit)>,
 }
 
 impl Sim {
@@ -199,7 +199,7 @@ impl Sim {
                     }
                     peer.raw.push(t.bytes.clone());
                 }
-                MediaOutput::Transmit(t) => self.other.push(t),
+                MediaOutput::Transmit(t) => self.other.push((self.now, t)),
             }
         }
     }
