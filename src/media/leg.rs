@@ -9,7 +9,8 @@ use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
 use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
-use super::stats::{e_model, LegStats, PeerView};
+use super::stats::{e_model, LegStats, PeerView, VideoStats};
+use super::video::VideoLeg;
 use super::{LegId, RoomKey};
 use std::time::Instant;
 
@@ -78,6 +79,11 @@ pub(crate) struct Leg {
     pub peer_cname: Option<String>,
     pub loss_window: f32,
     pub malformed_rtcp: u64,
+
+    // Video (H.264 forwarding).
+    pub video: Option<VideoLeg>,
+    /// `None`: no video negotiated; `Some(Err(reason))`: negotiated but not forwardable.
+    pub video_refused: Option<String>,
 }
 
 impl Leg {
@@ -135,6 +141,8 @@ impl Leg {
             peer_cname: None,
             loss_window: 0.0,
             malformed_rtcp: 0,
+            video: None,
+            video_refused: None,
         }
     }
 
@@ -276,7 +284,17 @@ impl Leg {
             peer_bye: self.peer_bye,
             mos_in,
             mos_out,
-            video: None,
+            video: match (&self.video, &self.video_refused) {
+                (Some(v), _) => Some(Ok(VideoStats {
+                    packets_in: v.packets_in,
+                    packets_out: v.packets_out,
+                    keyframes_requested: v.keyframes_requested,
+                    switches: v.switches,
+                    source: v.out.current,
+                })),
+                (None, Some(reason)) => Some(Err(reason.clone())),
+                (None, None) => None,
+            },
         }
     }
 

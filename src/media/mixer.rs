@@ -110,6 +110,10 @@ pub(crate) struct Room {
     pub speaker: Option<LegId>,
     /// The speaker before, which the active speaker itself sees.
     pub previous_speaker: Option<LegId>,
+    /// The last active speaker with video (a speaker without video does not blank the room).
+    pub video_speaker: Option<LegId>,
+    /// The video speaker before, which the video speaker itself sees.
+    pub video_previous: Option<LegId>,
     challenger: Option<(LegId, u16)>,
 }
 
@@ -123,6 +127,8 @@ impl Default for Room {
             prompt: None,
             speaker: None,
             previous_speaker: None,
+            video_speaker: None,
+            video_previous: None,
             challenger: None,
         }
     }
@@ -316,22 +322,56 @@ impl Room {
         };
         self.challenger = Some((cand, held));
         if self.speaker.is_none() || !current_talking || held >= SPEAKER_HOLD {
-            self.set_speaker(key, cand, out);
+            let has_video = self.members.iter().any(|&i| {
+                legs[i]
+                    .as_ref()
+                    .is_some_and(|l| l.id == cand && l.video.is_some())
+            });
+            self.set_speaker(key, cand, has_video, out);
         }
     }
 
     /// Makes `leg` the active speaker.
-    pub fn set_speaker(&mut self, key: RoomKey, leg: LegId, out: &mut VecDeque<MediaOutput>) {
+    pub fn set_speaker(
+        &mut self,
+        key: RoomKey,
+        leg: LegId,
+        has_video: bool,
+        out: &mut VecDeque<MediaOutput>,
+    ) {
         if self.speaker == Some(leg) {
             return;
         }
         self.previous_speaker = self.speaker;
         self.speaker = Some(leg);
         self.challenger = None;
+        if has_video && self.video_speaker != Some(leg) {
+            self.video_previous = self.video_speaker;
+            self.video_speaker = Some(leg);
+        }
         out.push_back(MediaOutput::Event(MediaEvent::ActiveSpeaker {
             room: key,
             leg,
         }));
+    }
+
+    /// The video source `leg` should see: the video speaker, or for the speaker itself the one
+    /// before (a participant never receives its own video).
+    pub fn video_view(&self, leg: LegId) -> Option<LegId> {
+        if self.video_speaker != Some(leg) {
+            self.video_speaker
+        } else {
+            self.video_previous.filter(|&p| p != leg)
+        }
+    }
+
+    /// A leg with video joined: a room without a video speaker shows it until someone talks.
+    pub fn joined_with_video(&mut self, leg: LegId) {
+        if self.video_speaker.is_none() {
+            self.video_speaker = Some(leg);
+        } else if self.video_previous.is_none() && self.video_speaker != Some(leg) {
+            self.video_previous = Some(leg);
+        }
     }
 
     /// Forgets a leg that left (speaker bookkeeping).
@@ -341,6 +381,12 @@ impl Room {
         }
         if self.previous_speaker == Some(leg) {
             self.previous_speaker = None;
+        }
+        if self.video_speaker == Some(leg) {
+            self.video_speaker = self.video_previous.take();
+        }
+        if self.video_previous == Some(leg) {
+            self.video_previous = None;
         }
         if matches!(self.challenger, Some((c, _)) if c == leg) {
             self.challenger = None;

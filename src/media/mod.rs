@@ -33,10 +33,12 @@ pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod stats;
+pub mod video;
 
 pub use codec::AudioCodec;
 pub use plane::MediaPlane;
 pub use prompt::Prompt;
+pub use stats::LegStats;
 
 use std::time::{Duration, Instant};
 use thiserror::Error;

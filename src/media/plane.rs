@@ -6,7 +6,11 @@ use super::dtmf;
 use super::leg::Leg;
 use super::mixer::{Room, Scratch};
 use super::prompt::PromptPlayer;
-use super::rtcp::{report_interval, RtcpPacket};
+use super::rtcp::{
+    report_interval, Fir, FirEntry, Nack, Pli, ReceiverReport, Remb, RtcpPacket, Tmmbr, TmmbrEntry,
+};
+use super::rtp::RtpPacket;
+use super::video::{self, VideoLeg};
 use super::{
     LegId, LegParams, MediaCommand, MediaError, MediaEvent, MediaOutput, PacketKind, PromptTarget,
     RoomKey, Transmit, TICK,
@@ -31,6 +35,14 @@ pub struct MediaPlane {
     late_ticks: u64,
     /// Our NTP clock: the NTP time at an instant (RFC 3550 §4 wallclock for SRs).
     ntp_ref: Option<(Instant, u64)>,
+}
+
+/// Receiver feedback to relay to a video source.
+enum Feedback {
+    Keyframe,
+    Nack(Vec<u16>),
+    Remb(u64),
+    Tmmbr(u64, u16),
 }
 
 /// Session bandwidth assumed for the RTCP share (G.711 with headers, ~80 kbit/s), octets/s.
@@ -102,6 +114,9 @@ impl MediaPlane {
                 return Ok(());
             }
         };
+        // Feedback about the video we send this leg goes to whoever's video that is.
+        let our_video = l.video.as_ref().map(|v| v.local_ssrc);
+        let mut feedback = Vec::new();
         for p in packets {
             match p {
                 RtcpPacket::SenderReport(sr) => {
@@ -111,10 +126,230 @@ impl MediaPlane {
                 RtcpPacket::ReceiverReport(rr) => l.on_report_blocks(&rr.reports, ntp),
                 RtcpPacket::Sdes(sdes) => l.peer_cname = Some(sdes.cname),
                 RtcpPacket::Bye(_) => l.peer_bye = true,
+                RtcpPacket::Pli(p) if Some(p.media_ssrc) == our_video => {
+                    feedback.push(Feedback::Keyframe)
+                }
+                RtcpPacket::Fir(f) if f.entries.iter().any(|e| Some(e.ssrc) == our_video) => {
+                    feedback.push(Feedback::Keyframe)
+                }
+                RtcpPacket::Nack(n) if Some(n.media_ssrc) == our_video => {
+                    feedback.push(Feedback::Nack(n.lost))
+                }
+                RtcpPacket::Remb(r) if r.ssrcs.iter().any(|&s| Some(s) == our_video) => {
+                    feedback.push(Feedback::Remb(r.bitrate))
+                }
+                RtcpPacket::Tmmbr(t) => {
+                    if let Some(e) = t.entries.iter().find(|e| Some(e.ssrc) == our_video) {
+                        feedback.push(Feedback::Tmmbr(e.bitrate, e.overhead));
+                    }
+                }
                 _ => {}
             }
         }
+        if !feedback.is_empty() {
+            self.relay_feedback(now, leg, feedback);
+        }
         Ok(())
+    }
+
+    /// RFC 4585 / RFC 5104 feedback from a receiver, relayed to the source it is watching with
+    /// SSRCs (and NACKed sequence numbers) mapped into that source's stream.
+    fn relay_feedback(&mut self, now: Instant, receiver: LegId, feedback: Vec<Feedback>) {
+        let Some(ri) = self.index.get(&receiver).copied() else {
+            return;
+        };
+        let Some(rv) = self.legs[ri].as_ref().and_then(|l| l.video.as_ref()) else {
+            return;
+        };
+        let Some(source) = rv.out.current else {
+            return;
+        };
+        let out_stream = rv.out.clone();
+        let Some(si) = self.index.get(&source).copied() else {
+            return;
+        };
+        for f in feedback {
+            match f {
+                Feedback::Keyframe => self.request_keyframe(now, si, false),
+                other => {
+                    let Some(sv) = self.legs[si].as_ref().and_then(|l| l.video.as_ref()) else {
+                        return;
+                    };
+                    let media = sv.remote_ssrc.unwrap_or(0);
+                    let sender = sv.local_ssrc;
+                    let pkt = match other {
+                        Feedback::Nack(lost) => {
+                            let lost: Vec<u16> = lost
+                                .iter()
+                                .filter_map(|&s| out_stream.map_nack(s))
+                                .collect();
+                            if lost.is_empty() {
+                                continue;
+                            }
+                            RtcpPacket::Nack(Nack {
+                                sender_ssrc: sender,
+                                media_ssrc: media,
+                                lost,
+                            })
+                        }
+                        Feedback::Remb(bitrate) => RtcpPacket::Remb(Remb {
+                            sender_ssrc: sender,
+                            bitrate,
+                            ssrcs: vec![media],
+                        }),
+                        Feedback::Tmmbr(bitrate, overhead) => RtcpPacket::Tmmbr(Tmmbr {
+                            sender_ssrc: sender,
+                            entries: vec![TmmbrEntry {
+                                ssrc: media,
+                                bitrate,
+                                overhead,
+                            }],
+                        }),
+                        Feedback::Keyframe => unreachable!("handled above"),
+                    };
+                    let rr = RtcpPacket::ReceiverReport(ReceiverReport {
+                        ssrc: sender,
+                        reports: vec![],
+                    });
+                    self.out.push_back(MediaOutput::Transmit(Transmit {
+                        leg: source,
+                        kind: PacketKind::VideoRtcp,
+                        bytes: RtcpPacket::write_compound(&[rr, pkt]),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Asks leg `i` for a keyframe: RTCP PLI and FIR (RFC 4585 §6.3.1, RFC 5104 §4.3.1) on its
+    /// video, and a KeyframeNeeded event for SIP INFO picture_fast_update. Unforced requests are
+    /// limited to one per 200 ms per source (a switch storm must not flood the sender).
+    fn request_keyframe(&mut self, _now: Instant, i: usize, force: bool) {
+        let tick = self.tick;
+        let Some(leg) = self.legs[i].as_mut() else {
+            return;
+        };
+        let id = leg.id;
+        let Some(v) = leg.video.as_mut() else {
+            self.out
+                .push_back(MediaOutput::Event(MediaEvent::KeyframeNeeded { leg: id }));
+            return;
+        };
+        if !force && v.last_request_tick.is_some_and(|t| tick < t + 10) {
+            return;
+        }
+        v.last_request_tick = Some(tick);
+        v.keyframes_requested += 1;
+        v.fir_seq = v.fir_seq.wrapping_add(1);
+        let media = v.remote_ssrc.unwrap_or(0);
+        // A compound packet starts with a report (RFC 3550 §6.1, RFC 4585 §3.1).
+        let bytes = RtcpPacket::write_compound(&[
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: v.local_ssrc,
+                reports: vec![],
+            }),
+            RtcpPacket::Pli(Pli {
+                sender_ssrc: v.local_ssrc,
+                media_ssrc: media,
+            }),
+            RtcpPacket::Fir(Fir {
+                sender_ssrc: v.local_ssrc,
+                entries: vec![FirEntry {
+                    ssrc: media,
+                    seq: v.fir_seq,
+                }],
+            }),
+        ]);
+        self.out.push_back(MediaOutput::Transmit(Transmit {
+            leg: id,
+            kind: PacketKind::VideoRtcp,
+            bytes,
+        }));
+        self.out
+            .push_back(MediaOutput::Event(MediaEvent::KeyframeNeeded { leg: id }));
+    }
+
+    /// Forwards one video packet from leg `i` to every receiver in its room that should see it.
+    fn forward_video(&mut self, now: Instant, i: usize, packet: &[u8]) {
+        let Ok(pkt) = RtpPacket::parse(packet) else {
+            if let Some(l) = self.legs[i].as_mut() {
+                l.malformed += 1;
+            }
+            return;
+        };
+        let leg = self.legs[i].as_mut().expect("caller resolved a live leg");
+        let source = leg.id;
+        let Some(v) = leg.video.as_mut() else { return };
+        v.remote_ssrc = Some(pkt.ssrc);
+        v.packets_in += 1;
+        let Some(room) = leg.room.and_then(|k| self.rooms.get(&k)) else {
+            return;
+        };
+        let keyframe = video::starts_keyframe(pkt.payload);
+        for &m in &room.members {
+            if m == i {
+                continue;
+            }
+            let Some(l) = self.legs[m].as_mut() else {
+                continue;
+            };
+            let want = room.video_view(l.id);
+            let Some(v) = l.video.as_mut() else { continue };
+            if v.out.current != Some(source) {
+                // Switch only on a keyframe of the wanted source; until then the receiver
+                // keeps the previous source's picture.
+                if want != Some(source) || !keyframe {
+                    continue;
+                }
+                if v.out.current.is_some() {
+                    v.switches += 1;
+                }
+                v.out.switch_to(source, &pkt, now);
+            }
+            let bytes = v.out.rewrite(packet, &pkt, v.local_ssrc, now);
+            v.packets_out += 1;
+            self.out.push_back(MediaOutput::Transmit(Transmit {
+                leg: l.id,
+                kind: PacketKind::VideoRtp,
+                bytes,
+            }));
+        }
+    }
+
+    /// Once per tick: every receiver whose wanted source differs from what it gets has a
+    /// keyframe requested from that source (on a speaker switch, a move, an exchange, a
+    /// departure), repeated every second until the switch happens.
+    fn video_switches(&mut self, now: Instant) {
+        let tick = self.tick;
+        let mut requests = Vec::new();
+        for room in self.rooms.values() {
+            for &m in &room.members {
+                let Some(l) = self.legs[m].as_mut() else {
+                    continue;
+                };
+                let want = room.video_view(l.id);
+                let Some(v) = l.video.as_mut() else { continue };
+                let Some(want) = want else { continue };
+                if v.out.current == Some(want) {
+                    v.out.pending = None;
+                    continue;
+                }
+                match v.out.pending {
+                    Some((p, at)) if p == want && tick < at + 50 => {}
+                    _ => {
+                        v.out.pending = Some((want, tick));
+                        requests.push(want);
+                    }
+                }
+            }
+        }
+        requests.sort();
+        requests.dedup();
+        for r in requests {
+            if let Some(&i) = self.index.get(&r) {
+                self.request_keyframe(now, i, false);
+            }
+        }
     }
 
     fn rtcp_due(&mut self, now: Instant) {
@@ -259,9 +494,8 @@ impl MediaPlane {
                 Ok(())
             }
             MediaCommand::RequestKeyframe { leg } => {
-                self.slot(leg)?;
-                self.out
-                    .push_back(MediaOutput::Event(MediaEvent::KeyframeNeeded { leg }));
+                let i = self.slot(leg)?;
+                self.request_keyframe(now, i, true);
                 Ok(())
             }
         }
@@ -296,6 +530,16 @@ impl MediaPlane {
             now,
         );
         l.cname = params.cname.clone();
+        if let Some(v) = &params.video {
+            match video::check_fmtp(&v.fmtp) {
+                Ok(()) => {
+                    let vseq: u16 = self.rng.gen();
+                    let vts: u32 = self.rng.gen();
+                    l.video = Some(VideoLeg::new(v.payload_type, v.local_ssrc, vseq, vts));
+                }
+                Err(reason) => l.video_refused = Some(reason),
+            }
+        }
         // RFC 3550 §6.3.2: the first report after half the minimum interval.
         l.rtcp_next = now
             + report_interval(
@@ -349,6 +593,9 @@ impl MediaPlane {
             let r = self.rooms.entry(k).or_default();
             r.members.push(i);
             r.update_rate(&self.legs);
+            if self.legs[i].as_ref().is_some_and(|l| l.video.is_some()) {
+                r.joined_with_video(id);
+            }
         }
     }
 
@@ -361,7 +608,13 @@ impl MediaPlane {
         packet: &[u8],
     ) -> Result<(), MediaError> {
         let tick = self.tick;
-        let l = self.leg_mut(leg)?;
+        let i = self.slot(leg)?;
+        let l = self.legs[i].as_mut().expect("index points at live legs");
+        let pt = packet.get(1).map(|b| b & 0x7f);
+        if l.video.as_ref().is_some_and(|v| Some(v.pt) == pt) {
+            self.forward_video(now, i, packet);
+            return Ok(());
+        }
         if let Some(d) = l.on_rtp(now, tick, packet) {
             let clock = l.codec.rtp_clock() as u64;
             self.out.push_back(MediaOutput::Event(MediaEvent::Dtmf {
@@ -439,6 +692,7 @@ impl MediaPlane {
                 }));
             }
         }
+        self.video_switches(now);
         // RTCP reports due (sent on the first tick at or after their time).
         self.rtcp_due(now);
         // Schedule the next tick on the fixed 20 ms grid; if the shell fell more than a tick

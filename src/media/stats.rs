@@ -62,8 +62,24 @@ pub struct LegStats {
     pub mos_in: f32,
     /// Estimated MOS of what the leg hears (from its receiver reports), if known.
     pub mos_out: Option<f32>,
-    /// Video state: `Ok(())` forwarding possible, `Err(reason)` audio only and why.
-    pub video: Option<Result<(), String>>,
+    /// Video: `None` not negotiated, `Ok` forwarding with its counters, `Err(reason)` audio
+    /// only and why.
+    pub video: Option<Result<VideoStats, String>>,
+}
+
+/// Video counters of one leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoStats {
+    /// RTP packets received from the leg.
+    pub packets_in: u64,
+    /// RTP packets forwarded to the leg.
+    pub packets_out: u64,
+    /// Keyframes requested from the leg.
+    pub keyframes_requested: u64,
+    /// Source switches of the stream sent to the leg.
+    pub switches: u64,
+    /// Whose video the leg sees now.
+    pub source: Option<LegId>,
 }
 
 /// Equipment impairment `Ie` and packet-loss robustness `Bpl` (ITU-T G.113 Appendix I) for a
