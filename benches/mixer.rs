@@ -1,8 +1,288 @@
-//! Placeholder until the benchmark lands; see the README's bench section.
-use criterion::{criterion_group, criterion_main, Criterion};
+//! Mixer capacity: R rooms × P G.711 participants on the one shared 20 ms tick.
+//!
+//! Prints, for each scenario, the CPU time per tick and per participant beside a baseline
+//! measured in the same run — the arithmetic floor: decoding, summing, N−1 subtracting and
+//! encoding the same samples in a plain loop with no RTP, buffering or bookkeeping — and the
+//! ratio. Also prints the memory held per audio leg. Criterion's own statistics follow.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use roomgate::media::codec::g711;
+use roomgate::media::rtp::write_packet;
+use roomgate::media::{
+    AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
+};
+use std::time::{Duration, Instant};
+
+struct Scenario {
+    name: &'static str,
+    rooms: u64,
+    per_room: u64,
+    talkers_per_room: u64,
+}
+
+const SCENARIOS: [Scenario; 3] = [
+    Scenario {
+        name: "50x10_all_talking",
+        rooms: 50,
+        per_room: 10,
+        talkers_per_room: 10,
+    },
+    Scenario {
+        name: "50x10_2_talkers",
+        rooms: 50,
+        per_room: 10,
+        talkers_per_room: 2,
+    },
+    Scenario {
+        name: "5x100_3_talkers",
+        rooms: 5,
+        per_room: 100,
+        talkers_per_room: 3,
+    },
+];
+
+struct Rig {
+    plane: MediaPlane,
+    now: Instant,
+    /// Per leg: packet template (seq/ts patched each tick).
+    packets: Vec<(LegId, Vec<u8>)>,
+    seq: u16,
+    ts: u32,
+}
+
+fn tone_payload(f: f64, phase: u64) -> Vec<u8> {
+    (0..160)
+        .map(|i| {
+            let t = (phase * 160 + i) as f64 / 8000.0;
+            g711::ulaw_encode((6000.0 * (2.0 * std::f64::consts::PI * f * t).sin()) as i16)
+        })
+        .collect()
+}
+
+impl Rig {
+    fn new(s: &Scenario) -> Rig {
+        let mut plane = MediaPlane::new(1);
+        let now = Instant::now();
+        let mut packets = Vec::new();
+        for r in 0..s.rooms {
+            for p in 0..s.per_room {
+                let id = LegId(r * 1000 + p);
+                let params = LegParams {
+                    audio: AudioParams {
+                        codec: "PCMU".into(),
+                        payload_type: 0,
+                        clock_rate: 8000,
+                        channels: 1,
+                        telephone_event_pt: Some(101),
+                        local_ssrc: id.0 as u32,
+                    },
+                    video: None,
+                    cname: format!("{}", id.0),
+                };
+                plane
+                    .handle_command(now, MediaCommand::AddLeg { leg: id, params })
+                    .expect("add");
+                plane
+                    .handle_command(now, MediaCommand::Attach { leg: id, room: RoomKey(r) })
+                    .expect("attach");
+                // 400 Hz + 50·p: an integer number of cycles in 20 ms, so one payload repeats.
+                let payload = if p < s.talkers_per_room {
+                    tone_payload(400.0 + 50.0 * p as f64, 0)
+                } else {
+                    vec![0xff; 160] // µ-law silence
+                };
+                let mut pkt = Vec::new();
+                write_packet(&mut pkt, false, 0, 0, 0, 0x1000 + id.0 as u32, &payload);
+                packets.push((id, pkt));
+            }
+        }
+        let mut rig = Rig {
+            plane,
+            now,
+            packets,
+            seq: 0,
+            ts: 0,
+        };
+        // Warm up past the playout delay so every buffer is in steady state.
+        for _ in 0..20 {
+            rig.receive();
+            rig.tick();
+        }
+        rig
+    }
+
+    fn receive(&mut self) {
+        self.seq = self.seq.wrapping_add(1);
+        self.ts = self.ts.wrapping_add(160);
+        for (leg, pkt) in self.packets.iter_mut() {
+            pkt[2..4].copy_from_slice(&self.seq.to_be_bytes());
+            pkt[4..8].copy_from_slice(&self.ts.to_be_bytes());
+            self.plane.handle_rtp(self.now, *leg, pkt).expect("leg");
+        }
+    }
+
+    fn tick(&mut self) -> usize {
+        self.now += TICK;
+        self.plane.handle_tick(self.now);
+        let mut n = 0;
+        loop {
+            match self.plane.poll_output() {
+                MediaOutput::Timeout(_) => break,
+                o => {
+                    black_box(&o);
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+}
+
+/// The arithmetic floor for one tick: per room, decode every participant's 160 samples and
+/// sum them; per participant, subtract its own, clip and encode.
+struct Floor {
+    rooms: Vec<Vec<Vec<u8>>>,
+    pcm: Vec<Vec<i16>>,
+    acc: Vec<i32>,
+    out: Vec<u8>,
+}
+
+impl Floor {
+    fn new(s: &Scenario) -> Floor {
+        let rooms = (0..s.rooms)
+            .map(|_| {
+                (0..s.per_room)
+                    .map(|p| tone_payload(400.0 + 50.0 * p as f64, 0))
+                    .collect()
+            })
+            .collect();
+        Floor {
+            rooms,
+            pcm: vec![vec![0; 160]; s.per_room as usize],
+            acc: vec![0; 160],
+            out: vec![0; 160],
+        }
+    }
+
+    fn tick(&mut self) -> u64 {
+        let mut check = 0u64;
+        for room in &self.rooms {
+            self.acc.fill(0);
+            for (payload, pcm) in room.iter().zip(self.pcm.iter_mut()) {
+                for ((d, &c), a) in pcm.iter_mut().zip(payload).zip(self.acc.iter_mut()) {
+                    *d = g711::ulaw_decode(c);
+                    *a += *d as i32;
+                }
+            }
+            for pcm in &self.pcm[..room.len()] {
+                for ((o, &a), &own) in self.out.iter_mut().zip(&self.acc).zip(pcm) {
+                    *o = g711::ulaw_encode((a - own as i32).clamp(-32768, 32767) as i16);
+                }
+                check = check.wrapping_add(self.out[0] as u64);
+            }
+        }
+        black_box(check)
+    }
+}
+
+/// Median of `batches` measurements of `ticks` calls, in ns per call.
+fn measure(mut f: impl FnMut(), ticks: u32, batches: usize) -> f64 {
+    let mut v: Vec<f64> = (0..batches)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..ticks {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / ticks as f64
+        })
+        .collect();
+    v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    v[v.len() / 2]
+}
+
+fn summary() {
+    println!();
+    println!("mixer capacity (release, one shared 20 ms tick; median of 15 batches of 100 ticks)");
+    println!(
+        "{:<20} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "scenario", "legs", "tick µs", "rx+tick µs", "ns/leg tick", "ns/leg rx+t", "floor ns/leg", "ratio"
+    );
+    for s in &SCENARIOS {
+        let legs = (s.rooms * s.per_room) as f64;
+        let mut rig = Rig::new(s);
+        // Tick only: packets are fed outside the timed region.
+        let mut tick_ns = Vec::new();
+        for _ in 0..15 {
+            let mut total = Duration::ZERO;
+            for _ in 0..100 {
+                rig.receive();
+                let t = Instant::now();
+                rig.tick();
+                total += t.elapsed();
+            }
+            tick_ns.push(total.as_nanos() as f64 / 100.0);
+        }
+        tick_ns.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+        let tick = tick_ns[tick_ns.len() / 2];
+        let full = measure(
+            || {
+                rig.receive();
+                rig.tick();
+            },
+            100,
+            15,
+        );
+        let mut floor = Floor::new(s);
+        let base = measure(
+            || {
+                floor.tick();
+            },
+            100,
+            15,
+        );
+        println!(
+            "{:<20} {:>6} {:>12.1} {:>12.1} {:>12.0} {:>12.0} {:>12.0} {:>8.2}",
+            s.name,
+            legs,
+            tick / 1000.0,
+            full / 1000.0,
+            tick / legs,
+            full / legs,
+            base / legs,
+            tick / base,
+        );
+        assert_eq!(rig.plane.late_ticks(), 0);
+    }
+    let rig = Rig::new(&SCENARIOS[0]);
+    let bytes = rig
+        .plane
+        .leg_memory_bytes(LegId(0))
+        .expect("leg 0 exists");
+    println!(
+        "memory per G.711 audio leg (struct + buffers, steady state): {} bytes ({:.1} KiB; goal ≤ 64 KiB)",
+        bytes,
+        bytes as f64 / 1024.0
+    );
+    println!("ratio = tick-only time / arithmetic floor (decode+sum+N−1+encode in a plain loop)");
+    println!();
+}
 
 fn bench(c: &mut Criterion) {
-    c.bench_function("mixer/placeholder", |b| b.iter(|| 1 + 1));
+    summary();
+    let mut g = c.benchmark_group("mixer");
+    g.sample_size(30);
+    for s in &SCENARIOS {
+        let mut rig = Rig::new(s);
+        g.bench_function(format!("{}/rx_plus_tick", s.name), |b| {
+            b.iter(|| {
+                rig.receive();
+                rig.tick()
+            })
+        });
+        let mut floor = Floor::new(s);
+        g.bench_function(format!("{}/floor", s.name), |b| b.iter(|| floor.tick()));
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

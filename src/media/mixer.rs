@@ -1,0 +1,429 @@
+//! The N−1 audio mixer of one room, run on the shared tick.
+//!
+//! Each tick, every member's playout buffer yields one 20 ms frame at the room's rate (the
+//! highest rate among its members: 8 kHz for an all-G.711 room, 16 kHz as soon as a G.722 leg
+//! is there, so narrowband rooms never pay for resampling). Frames that carry voice are summed
+//! in i32; each listener gets the sum minus its own frame, clipped to i16. Everyone who did
+//! not contribute hears the same full mix, so those listeners share one encode per codec —
+//! with a few talkers in a large room, almost every leg costs one header copy.
+
+use super::codec::{AudioCodec, Encoder};
+use super::leg::Leg;
+use super::prompt::PromptPlayer;
+use super::resample::Downsampler;
+use super::{LegId, MediaEvent, MediaOutput, PacketKind, PromptTarget, RoomKey, Transmit};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// RFC 6464 audio level (0 = 0 dBov … 127 = −127 dBov or silence) of a frame.
+pub fn level_dbov(frame: &[i16]) -> u8 {
+    if frame.is_empty() {
+        return 127;
+    }
+    let energy: u64 = frame.iter().map(|&s| (s as i64 * s as i64) as u64).sum();
+    let mean = energy as f32 / frame.len() as f32;
+    if mean < 1.0 {
+        return 127;
+    }
+    // dBov relative to a full-scale square wave (RFC 6464 §3, 32767² mean power).
+    let db = 10.0 * (mean / (32767.0f32 * 32767.0)).log10();
+    (-db).round().clamp(0.0, 127.0) as u8
+}
+
+/// Frames louder than this (in −dBov) go into the mix; quieter ones are gated out after the
+/// hangover, so background hiss of many open microphones does not add up.
+const MIX_GATE: u8 = 60;
+/// Ticks a leg stays in the mix after its last frame above the gate (200 ms).
+const MIX_HANGOVER: u16 = 10;
+/// Talking starts above this level (−40 dBov) for `TALK_ON` ticks …
+const TALK_LEVEL: u8 = 40;
+const TALK_ON: u16 = 2;
+/// … and stops after `TALK_OFF` ticks below it (500 ms).
+const TALK_OFF: u16 = 25;
+
+/// Per-leg voice activity: the mix gate, the talking state and a smoothed loudness score.
+#[derive(Debug, Clone, Default)]
+pub struct VoiceActivity {
+    hangover: u16,
+    above: u16,
+    below: u16,
+    /// Talking (with hysteresis).
+    pub talking: bool,
+    /// Set by the update that flipped `talking`.
+    pub changed: bool,
+    /// Last frame's level (−dBov).
+    pub level: u8,
+    /// Exponentially smoothed loudness (127 − level), for active-speaker ranking.
+    pub score: f32,
+}
+
+impl VoiceActivity {
+    /// Feeds one frame's level; returns whether the frame belongs in the mix.
+    pub fn update(&mut self, level: u8) -> bool {
+        self.level = level;
+        self.changed = false;
+        self.score = self.score * 0.9 + (127 - level) as f32 * 0.1;
+        if level <= TALK_LEVEL {
+            self.above += 1;
+            self.below = 0;
+            if !self.talking && self.above >= TALK_ON {
+                self.talking = true;
+                self.changed = true;
+            }
+        } else {
+            self.below += 1;
+            self.above = 0;
+            if self.talking && self.below >= TALK_OFF {
+                self.talking = false;
+                self.changed = true;
+            }
+        }
+        if level <= MIX_GATE {
+            self.hangover = MIX_HANGOVER;
+            true
+        } else if self.hangover > 0 {
+            self.hangover -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Ticks a challenger must stay the loudest talker before video switches to it (300 ms).
+const SPEAKER_HOLD: u16 = 15;
+
+/// A room: its members and what the mixer keeps between ticks.
+#[derive(Debug)]
+pub(crate) struct Room {
+    /// Slab indices of the legs subscribed to this room.
+    pub members: Vec<usize>,
+    /// Mix rate (8000 or 16000).
+    pub rate: u32,
+    /// Downsampler of the full mix for narrowband listeners in a wideband room.
+    shared_down: Downsampler,
+    /// Encoder of the full mix for G.722 listeners (stateful, so it lives with the room).
+    shared_g722: Option<Encoder>,
+    /// A prompt playing to the whole room.
+    pub prompt: Option<PromptPlayer>,
+    /// Active speaker (whose video the room sees).
+    pub speaker: Option<LegId>,
+    /// The speaker before, which the active speaker itself sees.
+    pub previous_speaker: Option<LegId>,
+    /// The last active speaker with video (a speaker without video does not blank the room).
+    pub video_speaker: Option<LegId>,
+    /// The video speaker before, which the video speaker itself sees.
+    pub video_previous: Option<LegId>,
+    challenger: Option<(LegId, u16)>,
+}
+
+impl Default for Room {
+    fn default() -> Self {
+        Room {
+            members: Vec::new(),
+            rate: 8000,
+            shared_down: Downsampler::new(),
+            shared_g722: None,
+            prompt: None,
+            speaker: None,
+            previous_speaker: None,
+            video_speaker: None,
+            video_previous: None,
+            challenger: None,
+        }
+    }
+}
+
+/// Scratch buffers reused across rooms and ticks (no allocation on the tick path).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    acc: Vec<i32>,
+    full: Vec<i16>,
+    narrow: Vec<i16>,
+    personal: Vec<i16>,
+    personal_narrow: Vec<i16>,
+    payload: Vec<u8>,
+    shared: [Vec<u8>; 3],
+    shared_ok: [bool; 3],
+}
+
+fn codec_slot(c: AudioCodec) -> usize {
+    match c {
+        AudioCodec::Pcmu => 0,
+        AudioCodec::Pcma => 1,
+        AudioCodec::G722 => 2,
+    }
+}
+
+#[inline]
+fn clip(v: i32) -> i16 {
+    v.clamp(i16::MIN as i32, i16::MAX as i32) as i16
+}
+
+impl Room {
+    /// Recomputes the mix rate after a membership change.
+    pub fn update_rate(&mut self, legs: &[Option<Leg>]) {
+        let rate = self
+            .members
+            .iter()
+            .filter_map(|&i| legs[i].as_ref())
+            .map(|l| l.codec.sample_rate())
+            .max()
+            .unwrap_or(8000);
+        if rate != self.rate {
+            self.rate = rate;
+            self.shared_down = Downsampler::new();
+        }
+    }
+
+    /// Runs one tick: pull, mix, encode, packetise, and the active-speaker decision.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tick(
+        &mut self,
+        key: RoomKey,
+        legs: &mut [Option<Leg>],
+        s: &mut Scratch,
+        tick: u64,
+        now: Instant,
+        out: &mut VecDeque<MediaOutput>,
+    ) {
+        let rate = self.rate;
+        let n = (rate / 50) as usize;
+        s.acc.clear();
+        s.acc.resize(n, 0);
+        for &i in &self.members {
+            let leg = legs[i].as_mut().expect("members are live legs");
+            leg.pull(tick, rate);
+            if leg.contributing {
+                for (a, &x) in s.acc.iter_mut().zip(&leg.frame) {
+                    *a += x as i32;
+                }
+            }
+            if leg.vad.changed {
+                out.push_back(MediaOutput::Event(MediaEvent::Talking {
+                    leg: leg.id,
+                    talking: leg.vad.talking,
+                    level: leg.vad.level,
+                }));
+            }
+        }
+        if let Some(p) = self.prompt.as_mut() {
+            if !p.mix_into(&mut s.acc, rate) {
+                self.prompt = None;
+                out.push_back(MediaOutput::Event(MediaEvent::PromptDone {
+                    target: PromptTarget::Room(key),
+                }));
+            }
+        }
+        s.full.clear();
+        s.full.extend(s.acc.iter().map(|&v| clip(v)));
+        s.shared_ok = [false; 3];
+        for &i in &self.members {
+            let leg = legs[i].as_mut().expect("members are live legs");
+            let payload: &[u8] = if !leg.contributing && leg.prompt.is_none() {
+                let slot = codec_slot(leg.codec);
+                if !s.shared_ok[slot] {
+                    let buf = &mut s.shared[slot];
+                    buf.clear();
+                    let pcm: &[i16] = if leg.codec.sample_rate() < rate {
+                        s.narrow.resize(n / 2, 0);
+                        self.shared_down.process(&s.full, &mut s.narrow);
+                        &s.narrow
+                    } else {
+                        &s.full
+                    };
+                    match leg.codec {
+                        AudioCodec::G722 => self
+                            .shared_g722
+                            .get_or_insert_with(|| Encoder::new(AudioCodec::G722))
+                            .encode(pcm, buf),
+                        c => Encoder::new(c).encode(pcm, buf),
+                    }
+                    s.shared_ok[slot] = true;
+                }
+                &s.shared[slot]
+            } else {
+                // N−1: the sum without this leg's own voice, plus a prompt for it alone.
+                s.personal.clear();
+                if leg.contributing {
+                    s.personal.extend(
+                        s.acc
+                            .iter()
+                            .zip(&leg.frame)
+                            .map(|(&a, &own)| a - own as i32)
+                            .map(clip),
+                    );
+                } else {
+                    s.personal.extend_from_slice(&s.full);
+                }
+                if let Some(p) = leg.prompt.as_mut() {
+                    let mut extra: Vec<i32> = s.personal.iter().map(|&v| v as i32).collect();
+                    let more = p.mix_into(&mut extra, rate);
+                    for (d, v) in s.personal.iter_mut().zip(extra) {
+                        *d = clip(v);
+                    }
+                    if !more {
+                        leg.prompt = None;
+                        out.push_back(MediaOutput::Event(MediaEvent::PromptDone {
+                            target: PromptTarget::Leg(leg.id),
+                        }));
+                    }
+                }
+                s.payload.clear();
+                if leg.codec.sample_rate() < rate {
+                    s.personal_narrow.resize(n / 2, 0);
+                    leg.downsampler.process(&s.personal, &mut s.personal_narrow);
+                    leg.encoder.encode(&s.personal_narrow, &mut s.payload);
+                } else {
+                    leg.encoder.encode(&s.personal, &mut s.payload);
+                }
+                &s.payload
+            };
+            let bytes = leg.send_audio(tick, now, payload);
+            out.push_back(MediaOutput::Transmit(Transmit {
+                leg: leg.id,
+                kind: PacketKind::AudioRtp,
+                bytes,
+            }));
+        }
+        self.decide_speaker(key, legs, out);
+    }
+
+    /// Active-speaker switching with hysteresis: the loudest talker must stay loudest for
+    /// [`SPEAKER_HOLD`] ticks (or the current speaker must have stopped talking).
+    fn decide_speaker(
+        &mut self,
+        key: RoomKey,
+        legs: &[Option<Leg>],
+        out: &mut VecDeque<MediaOutput>,
+    ) {
+        let mut best: Option<(LegId, f32)> = None;
+        let mut current_talking = false;
+        for &i in &self.members {
+            let leg = legs[i].as_ref().expect("members are live legs");
+            if Some(leg.id) == self.speaker {
+                current_talking = leg.vad.talking;
+            }
+            if leg.vad.talking && best.is_none_or(|(_, sc)| leg.vad.score > sc) {
+                best = Some((leg.id, leg.vad.score));
+            }
+        }
+        let Some((cand, _)) = best else {
+            self.challenger = None;
+            return;
+        };
+        if Some(cand) == self.speaker {
+            self.challenger = None;
+            return;
+        }
+        let held = match self.challenger {
+            Some((c, t)) if c == cand => t + 1,
+            _ => 1,
+        };
+        self.challenger = Some((cand, held));
+        if self.speaker.is_none() || !current_talking || held >= SPEAKER_HOLD {
+            let has_video = self.members.iter().any(|&i| {
+                legs[i]
+                    .as_ref()
+                    .is_some_and(|l| l.id == cand && l.video.is_some())
+            });
+            self.set_speaker(key, cand, has_video, out);
+        }
+    }
+
+    /// Makes `leg` the active speaker.
+    pub fn set_speaker(
+        &mut self,
+        key: RoomKey,
+        leg: LegId,
+        has_video: bool,
+        out: &mut VecDeque<MediaOutput>,
+    ) {
+        if self.speaker == Some(leg) {
+            return;
+        }
+        self.previous_speaker = self.speaker;
+        self.speaker = Some(leg);
+        self.challenger = None;
+        if has_video && self.video_speaker != Some(leg) {
+            self.video_previous = self.video_speaker;
+            self.video_speaker = Some(leg);
+        }
+        out.push_back(MediaOutput::Event(MediaEvent::ActiveSpeaker {
+            room: key,
+            leg,
+        }));
+    }
+
+    /// The video source `leg` should see: the video speaker, or for the speaker itself the one
+    /// before (a participant never receives its own video).
+    pub fn video_view(&self, leg: LegId) -> Option<LegId> {
+        if self.video_speaker != Some(leg) {
+            self.video_speaker
+        } else {
+            self.video_previous.filter(|&p| p != leg)
+        }
+    }
+
+    /// A leg with video joined: a room without a video speaker shows it until someone talks.
+    pub fn joined_with_video(&mut self, leg: LegId) {
+        if self.video_speaker.is_none() {
+            self.video_speaker = Some(leg);
+        } else if self.video_previous.is_none() && self.video_speaker != Some(leg) {
+            self.video_previous = Some(leg);
+        }
+    }
+
+    /// Forgets a leg that left (speaker bookkeeping).
+    pub fn forget(&mut self, leg: LegId) {
+        if self.speaker == Some(leg) {
+            self.speaker = self.previous_speaker.take();
+        }
+        if self.previous_speaker == Some(leg) {
+            self.previous_speaker = None;
+        }
+        if self.video_speaker == Some(leg) {
+            self.video_speaker = self.video_previous.take();
+        }
+        if self.video_previous == Some(leg) {
+            self.video_previous = None;
+        }
+        if matches!(self.challenger, Some((c, _)) if c == leg) {
+            self.challenger = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_of_full_scale_and_quiet_frames() {
+        assert_eq!(level_dbov(&[0; 160]), 127);
+        let square: Vec<i16> = (0..160)
+            .map(|i| if i % 2 == 0 { 32767 } else { -32767 })
+            .collect();
+        assert_eq!(level_dbov(&square), 0);
+        let sine: Vec<i16> = (0..160)
+            .map(|i| (3277.0 * (i as f32 * 0.3).sin()) as i16)
+            .collect();
+        // −20 dB amplitude, −3 dB for a sine: 23 dBov.
+        assert_eq!(level_dbov(&sine), 23);
+    }
+
+    #[test]
+    fn talking_has_hysteresis() {
+        let mut v = VoiceActivity::default();
+        assert!(v.update(20));
+        assert!(!v.talking);
+        v.update(20);
+        assert!(v.talking && v.changed);
+        for _ in 0..24 {
+            v.update(90);
+            assert!(v.talking);
+        }
+        v.update(90);
+        assert!(!v.talking && v.changed);
+    }
+}
