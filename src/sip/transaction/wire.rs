@@ -5,9 +5,6 @@
 //! These helpers stay private to the crate; the typed headers of [`crate::sip::header`] are the
 //! public surface.
 
-// Parts of this are for the dialog layer and UA core, which land in the following commits.
-#![allow(dead_code)]
-
 use crate::sip::message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 use bytes::{BufMut, Bytes, BytesMut};
 
