@@ -76,6 +76,8 @@ struct InFlight {
     seq: u64,
     dir: Dir,
     bytes: Bytes,
+    /// Index of the send in `Sim::wire`, to notice reordering.
+    sent_index: usize,
 }
 
 /// The scripted far end: a transaction layer plus what it saw.
@@ -92,7 +94,12 @@ pub struct Room {
     pub auto_ack: bool,
     /// Answer every BYE from roomgate with 200.
     pub auto_answer_bye: bool,
+    /// Answers requests from roomgate: `Some((status, extra headers))`, or `None` to leave
+    /// the request to the test.
+    pub auto_reply: Option<AutoReply>,
 }
+
+pub type AutoReply = Box<dyn FnMut(&Request) -> Option<(u16, Vec<(HeaderName, String)>)>>;
 
 pub struct Sim {
     pub now: Instant,
@@ -102,6 +109,10 @@ pub struct Sim {
     pub ua_events: Vec<(Instant, UaEvent)>,
     pub wire: Vec<Sent>,
     pub transport: Transport,
+    /// What the link did: extra copies delivered, datagrams delivered after a later one.
+    pub duplicated: usize,
+    pub reordered: usize,
+    last_delivered: [Option<usize>; 2],
     link: LinkConfig,
     rng: SmallRng,
     flight: Vec<InFlight>,
@@ -140,10 +151,14 @@ impl Sim {
                 branch: seed << 20,
                 auto_ack: true,
                 auto_answer_bye: true,
+                auto_reply: None,
             },
             ua_events: Vec::new(),
             wire: Vec::new(),
             transport,
+            duplicated: 0,
+            reordered: 0,
+            last_delivered: [None; 2],
             link,
             rng: SmallRng::seed_from_u64(seed ^ 0x5eed),
             flight: Vec::new(),
@@ -209,7 +224,21 @@ impl Sim {
             }
         }
         if let Event::Request { id, request, .. } = &ev {
-            if request.method == Method::Bye && self.room.auto_answer_bye {
+            let reply = match &mut self.room.auto_reply {
+                Some(f) => f(request),
+                None => None,
+            };
+            if let Some((status, extra)) = reply {
+                let mut resp = Response::from_request(request, StatusCode(status));
+                for (n, v) in extra {
+                    resp.headers.push(n, v);
+                }
+                if (200..300).contains(&status) {
+                    resp.headers
+                        .push(HeaderName::Contact, format!("<sip:room@{ROOM}>"));
+                }
+                let _ = self.room.layer.send_response(self.now, *id, resp);
+            } else if request.method == Method::Bye && self.room.auto_answer_bye {
                 let resp = Response::from_request(request, StatusCode::OK);
                 let _ = self.room.layer.send_response(self.now, *id, resp);
             }
@@ -245,10 +274,12 @@ impl Sim {
             return;
         }
         let copies = if !reliable && self.rng.gen_bool(self.link.duplicate) {
+            self.duplicated += 1;
             2
         } else {
             1
         };
+        let sent_index = self.wire.len() - 1;
         for _ in 0..copies {
             let jitter = if self.link.jitter.is_zero() || reliable {
                 Duration::ZERO
@@ -268,6 +299,7 @@ impl Sim {
                 seq: self.seq,
                 dir,
                 bytes: t.payload.clone(),
+                sent_index,
             });
         }
     }
@@ -294,6 +326,11 @@ impl Sim {
             if at <= self.now {
                 let i = self.flight.iter().position(|f| f.seq == seq).unwrap();
                 let f = self.flight.swap_remove(i);
+                let last = &mut self.last_delivered[f.dir as usize];
+                if last.is_some_and(|l| f.sent_index < l) {
+                    self.reordered += 1;
+                }
+                *last = Some(last.map_or(f.sent_index, |l| l.max(f.sent_index)));
                 let msg = codec::parse(f.bytes).expect("parseable");
                 match f.dir {
                     Dir::ToRoom => {
