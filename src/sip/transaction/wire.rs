@@ -1,12 +1,15 @@
 //! The little header access the transaction, dialog and UA layers need: the top Via, CSeq,
 //! tags, name-addr URIs, comma lists, and printing a message to bytes.
 //!
-//! Lenient by design: a malformed value reads as `None` and the caller answers per the RFC.
-//! These helpers stay private to the crate; the typed headers of [`crate::sip::header`] are the
-//! public surface.
+//! Via, CSeq, Call-ID, tags and the session-timer headers are read with the codec's typed
+//! headers ([`crate::sip::header`]) and printing is the codec's ([`crate::sip::codec::encode`]);
+//! what is left here is the textual work the transaction and dialog layers need on raw values
+//! (the top Via as received, comma lists, name-addr URIs, stamping `received`/`rport`).
+//! A malformed value reads as `None` and the caller answers per the RFC.
 
+use crate::sip::header::TypedHeader;
 use crate::sip::message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 /// The branch prefix of RFC 3261 §8.1.1.7 ("magic cookie").
 pub(crate) const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -90,75 +93,26 @@ pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
 }
 
 pub(crate) fn top_via(headers: &Headers) -> Option<Via> {
-    parse_via(&top_via_raw(headers)?)
+    from_typed(headers.via().ok()?)
 }
 
 pub(crate) fn parse_via(v: &str) -> Option<Via> {
-    let (head, params) = match v.find(';') {
-        Some(i) => (&v[..i], &v[i + 1..]),
-        None => (v, ""),
-    };
-    let head = head.trim();
-    // "SIP / 2.0 / UDP host:port": the sent-by is the last word, the transport the last
-    // slash-separated part of what precedes it (§20.42 allows LWS around the slashes).
-    let split = head.rfind(|c: char| c.is_ascii_whitespace())?;
-    let (proto, sent_by) = (head[..split].trim(), head[split..].trim());
-    let mut parts = proto.split('/').map(str::trim);
-    if !parts.next()?.eq_ignore_ascii_case("SIP") || parts.next()? != "2.0" {
-        return None;
-    }
-    let transport = parts.next()?.to_ascii_uppercase();
-    if transport.is_empty() || parts.next().is_some() {
-        return None;
-    }
-    let (host, port) = split_host_port(sent_by)?;
-    let mut via = Via {
-        transport,
-        host,
-        port,
-        branch: None,
-        rport: None,
-        received: None,
-        maddr: None,
-    };
-    for p in params.split(';') {
-        let (name, value) = match p.find('=') {
-            Some(i) => (p[..i].trim(), Some(p[i + 1..].trim())),
-            None => (p.trim(), None),
-        };
-        if name.eq_ignore_ascii_case("branch") {
-            via.branch = value.map(str::to_owned);
-        } else if name.eq_ignore_ascii_case("rport") {
-            via.rport = Some(value.and_then(|v| v.parse().ok()));
-        } else if name.eq_ignore_ascii_case("received") {
-            via.received = value.map(str::to_owned);
-        } else if name.eq_ignore_ascii_case("maddr") {
-            via.maddr = value.map(str::to_owned);
-        }
-    }
-    Some(via)
+    from_typed(crate::sip::header::Via::parse(&Bytes::copy_from_slice(v.as_bytes())).ok()?)
 }
 
-/// `host[:port]` with IPv6 references in brackets (RFC 3261 §25.1, RFC 5118).
-pub(crate) fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
-    if s.is_empty() {
+fn from_typed(v: crate::sip::header::Via) -> Option<Via> {
+    if &*v.version != "2.0" {
         return None;
     }
-    if let Some(rest) = s.strip_prefix('[') {
-        let end = rest.find(']')?;
-        let host = format!("[{}]", &rest[..end]);
-        let after = &rest[end + 1..];
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok()?),
-            None if after.is_empty() => None,
-            None => return None,
-        };
-        return Some((host, port));
-    }
-    match s.rfind(':') {
-        Some(i) => Some((s[..i].to_string(), Some(s[i + 1..].parse().ok()?))),
-        None => Some((s.to_string(), None)),
-    }
+    Some(Via {
+        transport: v.transport.as_str().to_ascii_uppercase(),
+        host: v.host.to_string(),
+        port: v.port,
+        branch: v.branch().map(str::to_owned),
+        rport: v.rport(),
+        received: v.received().map(str::to_owned),
+        maddr: v.maddr().map(str::to_owned),
+    })
 }
 
 /// Replaces the top Via value with `new_value`, keeping every other header where it was.
@@ -228,19 +182,12 @@ pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr
 
 /// CSeq: sequence number and method (§20.16).
 pub(crate) fn cseq(headers: &Headers) -> Option<(u32, Method)> {
-    let v = text(headers.get(&HeaderName::CSeq)?)?.trim();
-    let mut it = v.split_ascii_whitespace();
-    let n = it.next()?.parse().ok()?;
-    let m = Method::from_bytes(it.next()?.as_bytes());
-    if it.next().is_some() {
-        return None;
-    }
-    Some((n, m))
+    let c = headers.cseq().ok()?;
+    Some((c.seq, c.method))
 }
 
 pub(crate) fn call_id(headers: &Headers) -> Option<String> {
-    let v = text(headers.get(&HeaderName::CallId)?)?.trim();
-    (!v.is_empty()).then(|| v.to_string())
+    Some(headers.call_id().ok()?.as_str().to_string())
 }
 
 /// Index where the header parameters of a name-addr / addr-spec value start (§20.10: in the
@@ -277,8 +224,12 @@ pub(crate) fn header_param(v: &str, name: &str) -> Option<String> {
 
 /// The `tag` of From or To (§19.3).
 pub(crate) fn tag(headers: &Headers, name: HeaderName) -> Option<String> {
-    let v = text(headers.get(&name)?)?;
-    header_param(v, "tag").filter(|t| !t.is_empty())
+    let h = match name {
+        HeaderName::From => headers.from(),
+        _ => headers.to(),
+    }
+    .ok()?;
+    h.tag().filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 /// The URI of a name-addr or addr-spec value.
@@ -312,24 +263,15 @@ pub(crate) fn uri_has_lr(uri: &str) -> bool {
     })
 }
 
-/// Session-Expires (RFC 4028 §4): delta-seconds and the refresher, if named.
+/// Session-Expires (RFC 4028 §4): delta-seconds and the refresher (`uac`/`uas`), if named.
 pub(crate) fn session_expires(headers: &Headers) -> Option<(u32, Option<String>)> {
-    let v = text(headers.get(&HeaderName::SessionExpires)?)?;
-    let mut parts = v.split(';');
-    let secs = parts.next()?.trim().parse().ok()?;
-    let refresher = parts.find_map(|p| {
-        let (n, val) = p.split_once('=')?;
-        n.trim()
-            .eq_ignore_ascii_case("refresher")
-            .then(|| val.trim().to_ascii_lowercase())
-    });
-    Some((secs, refresher))
+    let se = headers.session_expires().ok()??;
+    Some((se.interval, se.refresher().map(|r| r.as_str().to_string())))
 }
 
-/// Min-SE (RFC 4028 §5): delta-seconds, ignoring generic parameters.
+/// Min-SE (RFC 4028 §5).
 pub(crate) fn min_se(headers: &Headers) -> Option<u32> {
-    let v = text(headers.get(&HeaderName::MinSe)?)?;
-    v.split(';').next()?.trim().parse().ok()
+    Some(headers.min_se().ok()??.interval)
 }
 
 /// A response to `req` with the headers §8.2.6.2 copies (Via, From, To, Call-ID, CSeq; and
@@ -368,40 +310,9 @@ pub(crate) fn set_to_tag(headers: &mut Headers, tag_value: &str) {
     }
 }
 
-/// Prints a message (§7). Content-Length is always written from the body, so a stale value
-/// can never frame a TCP stream wrongly (§18.3).
+/// Prints a message (§7) with the codec; Content-Length always matches the body (§18.3).
 pub(crate) fn encode(msg: &Message) -> Bytes {
-    let (headers, body) = (msg.headers(), msg.body());
-    let mut out = BytesMut::with_capacity(256 + headers.len() * 48 + body.len());
-    match msg {
-        Message::Request(r) => {
-            out.put_slice(r.method.as_bytes());
-            out.put_u8(b' ');
-            out.put_slice(&r.uri);
-            out.put_slice(b" SIP/2.0\r\n");
-        }
-        Message::Response(r) => {
-            out.put_slice(format!("SIP/2.0 {} ", r.status.0).as_bytes());
-            if r.reason.is_empty() {
-                out.put_slice(r.status.reason().as_bytes());
-            } else {
-                out.put_slice(&r.reason);
-            }
-            out.put_slice(b"\r\n");
-        }
-    }
-    for (name, value) in headers.iter() {
-        if *name == HeaderName::ContentLength {
-            continue;
-        }
-        out.put_slice(name.as_str().as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(value);
-        out.put_slice(b"\r\n");
-    }
-    out.put_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-    out.put_slice(body);
-    out.freeze()
+    msg.to_bytes()
 }
 
 #[cfg(test)]
@@ -421,6 +332,7 @@ mod tests {
         assert_eq!(v.received.as_deref(), Some("1.2.3.4"));
         assert_eq!(v.sent_by_key(), "[2001:db8::9]:5070");
         assert!(parse_via("SIP/3.0/UDP h").is_none());
+        assert!(parse_via("SIP/2.0/UDP").is_none());
     }
 
     #[test]
@@ -485,14 +397,14 @@ mod tests {
         h.push(HeaderName::CallId, "c");
         let r = Response {
             status: StatusCode::OK,
-            reason: Bytes::new(),
+            reason: Bytes::from_static(b"OK"),
             headers: h,
             body: Bytes::from_static(b"xy"),
         };
         let b = encode(&Message::Response(r));
         assert_eq!(
             &b[..],
-            b"SIP/2.0 200 OK\r\nCall-ID: c\r\nContent-Length: 2\r\n\r\nxy"
+            b"SIP/2.0 200 OK\r\nContent-Length: 2\r\nCall-ID: c\r\n\r\nxy"
         );
     }
 }
