@@ -8,6 +8,86 @@
 use bytes::Bytes;
 use std::fmt;
 
+/// A UTF-8 string that is a zero-copy slice of a received buffer (or a static/owned string for
+/// values we build). Derefs to `str`.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BytesStr(Bytes);
+
+impl BytesStr {
+    pub const fn from_static(s: &'static str) -> Self {
+        BytesStr(Bytes::from_static(s.as_bytes()))
+    }
+    pub fn from_utf8(b: Bytes) -> Result<Self, std::str::Utf8Error> {
+        std::str::from_utf8(&b)?;
+        Ok(BytesStr(b))
+    }
+    pub fn as_str(&self) -> &str {
+        // SAFETY: every constructor checks (or is given) valid UTF-8 and the bytes are immutable.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl std::ops::Deref for BytesStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for BytesStr {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for BytesStr {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for BytesStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for BytesStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&'static str> for BytesStr {
+    fn from(s: &'static str) -> Self {
+        BytesStr::from_static(s)
+    }
+}
+
+impl From<String> for BytesStr {
+    fn from(s: String) -> Self {
+        BytesStr(Bytes::from(s))
+    }
+}
+
+impl PartialEq<str> for BytesStr {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+impl PartialEq<&str> for BytesStr {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
 /// A request method (RFC 3261 §7.1). Unknown methods are kept as extension methods (§8.2.1
 /// answers them with 405 at the UAS).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -47,6 +127,34 @@ impl Method {
             b"SUBSCRIBE" => Method::Subscribe,
             other => Method::Extension(Bytes::copy_from_slice(other)),
         }
+    }
+
+    /// Like [`Method::from_bytes`] but an extension method shares `src` instead of copying
+    /// (`m` must be a slice of `src`).
+    pub fn from_shared(src: &Bytes, m: &[u8]) -> Method {
+        match Method::known(m) {
+            Some(k) => k,
+            None => Method::Extension(crate::sip::header::lex::sub(src, m)),
+        }
+    }
+
+    fn known(b: &[u8]) -> Option<Method> {
+        Some(match b {
+            b"INVITE" => Method::Invite,
+            b"ACK" => Method::Ack,
+            b"BYE" => Method::Bye,
+            b"CANCEL" => Method::Cancel,
+            b"OPTIONS" => Method::Options,
+            b"REGISTER" => Method::Register,
+            b"INFO" => Method::Info,
+            b"UPDATE" => Method::Update,
+            b"PRACK" => Method::Prack,
+            b"MESSAGE" => Method::Message,
+            b"REFER" => Method::Refer,
+            b"NOTIFY" => Method::Notify,
+            b"SUBSCRIBE" => Method::Subscribe,
+            _ => return None,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -205,63 +313,64 @@ pub enum HeaderName {
 impl HeaderName {
     /// Case-insensitive lookup, compact forms included (§7.3.3, and RFC 4028 `x`).
     pub fn from_bytes(b: &[u8]) -> HeaderName {
-        const TABLE: &[(&str, HeaderName)] = &[
-            ("via", HeaderName::Via),
-            ("v", HeaderName::Via),
-            ("from", HeaderName::From),
-            ("f", HeaderName::From),
-            ("to", HeaderName::To),
-            ("t", HeaderName::To),
-            ("call-id", HeaderName::CallId),
-            ("i", HeaderName::CallId),
-            ("cseq", HeaderName::CSeq),
-            ("contact", HeaderName::Contact),
-            ("m", HeaderName::Contact),
-            ("max-forwards", HeaderName::MaxForwards),
-            ("content-length", HeaderName::ContentLength),
-            ("l", HeaderName::ContentLength),
-            ("content-type", HeaderName::ContentType),
-            ("c", HeaderName::ContentType),
-            ("content-encoding", HeaderName::ContentEncoding),
-            ("e", HeaderName::ContentEncoding),
-            ("route", HeaderName::Route),
-            ("record-route", HeaderName::RecordRoute),
-            ("allow", HeaderName::Allow),
-            ("supported", HeaderName::Supported),
-            ("k", HeaderName::Supported),
-            ("require", HeaderName::Require),
-            ("proxy-require", HeaderName::ProxyRequire),
-            ("unsupported", HeaderName::Unsupported),
-            ("session-expires", HeaderName::SessionExpires),
-            ("x", HeaderName::SessionExpires),
-            ("min-se", HeaderName::MinSe),
-            ("user-agent", HeaderName::UserAgent),
-            ("server", HeaderName::Server),
-            ("reason", HeaderName::Reason),
-            ("www-authenticate", HeaderName::WwwAuthenticate),
-            ("authorization", HeaderName::Authorization),
-            ("proxy-authenticate", HeaderName::ProxyAuthenticate),
-            ("proxy-authorization", HeaderName::ProxyAuthorization),
-            ("expires", HeaderName::Expires),
-            ("accept", HeaderName::Accept),
-            ("event", HeaderName::Event),
-            ("o", HeaderName::Event),
-            ("refer-to", HeaderName::ReferTo),
-            ("r", HeaderName::ReferTo),
-            ("retry-after", HeaderName::RetryAfter),
-            ("p-asserted-identity", HeaderName::PAssertedIdentity),
-            ("date", HeaderName::Date),
-        ];
-        for (name, h) in TABLE {
-            if b.eq_ignore_ascii_case(name.as_bytes()) {
-                return h.clone();
-            }
-        }
-        HeaderName::Other(Bytes::copy_from_slice(b))
+        HeaderName::known(b).unwrap_or_else(|| HeaderName::Other(Bytes::copy_from_slice(b)))
     }
 
-    /// The long form we print.
-    pub fn as_str(&self) -> &str {
+    /// Like [`HeaderName::from_bytes`] but an extension name shares `src` (`b` must be a
+    /// slice of `src`). The parser's hot path: no allocation, no table scan.
+    pub fn from_shared(src: &Bytes, b: &[u8]) -> HeaderName {
+        HeaderName::known(b)
+            .unwrap_or_else(|| HeaderName::Other(crate::sip::header::lex::sub(src, b)))
+    }
+
+    fn known(b: &[u8]) -> Option<HeaderName> {
+        let mut buf = [0u8; 20];
+        if b.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..b.len()];
+        lower.copy_from_slice(b);
+        lower.make_ascii_lowercase();
+        Some(match &*lower {
+            b"via" | b"v" => HeaderName::Via,
+            b"from" | b"f" => HeaderName::From,
+            b"to" | b"t" => HeaderName::To,
+            b"call-id" | b"i" => HeaderName::CallId,
+            b"cseq" => HeaderName::CSeq,
+            b"contact" | b"m" => HeaderName::Contact,
+            b"max-forwards" => HeaderName::MaxForwards,
+            b"content-length" | b"l" => HeaderName::ContentLength,
+            b"content-type" | b"c" => HeaderName::ContentType,
+            b"content-encoding" | b"e" => HeaderName::ContentEncoding,
+            b"route" => HeaderName::Route,
+            b"record-route" => HeaderName::RecordRoute,
+            b"allow" => HeaderName::Allow,
+            b"supported" | b"k" => HeaderName::Supported,
+            b"require" => HeaderName::Require,
+            b"proxy-require" => HeaderName::ProxyRequire,
+            b"unsupported" => HeaderName::Unsupported,
+            b"session-expires" | b"x" => HeaderName::SessionExpires,
+            b"min-se" => HeaderName::MinSe,
+            b"user-agent" => HeaderName::UserAgent,
+            b"server" => HeaderName::Server,
+            b"reason" => HeaderName::Reason,
+            b"www-authenticate" => HeaderName::WwwAuthenticate,
+            b"authorization" => HeaderName::Authorization,
+            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
+            b"proxy-authorization" => HeaderName::ProxyAuthorization,
+            b"expires" => HeaderName::Expires,
+            b"accept" => HeaderName::Accept,
+            b"event" | b"o" => HeaderName::Event,
+            b"refer-to" | b"r" => HeaderName::ReferTo,
+            b"retry-after" => HeaderName::RetryAfter,
+            b"p-asserted-identity" => HeaderName::PAssertedIdentity,
+            b"date" => HeaderName::Date,
+            _ => return None,
+        })
+    }
+
+    /// The long form as a `'static` name (extension headers give "extension"), for errors.
+    pub fn static_name(&self) -> &'static str {
         match self {
             HeaderName::Via => "Via",
             HeaderName::From => "From",
@@ -296,8 +405,16 @@ impl HeaderName {
             HeaderName::RetryAfter => "Retry-After",
             HeaderName::PAssertedIdentity => "P-Asserted-Identity",
             HeaderName::Date => "Date",
+            HeaderName::Other(_) => "extension",
+        }
+    }
+
+    /// The long form we print.
+    pub fn as_str(&self) -> &str {
+        match self {
             // Extension names are tokens (ASCII) by the grammar; the parser guarantees it.
             HeaderName::Other(b) => std::str::from_utf8(b).unwrap_or("X-Invalid"),
+            known => known.static_name(),
         }
     }
 }
@@ -407,6 +524,475 @@ impl Message {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Typed access (decoded on demand; see crate::sip::header).
+
+use crate::sip::header::{
+    lex, AddressHeader, Allow, AuthHeader, CSeq, CallId, Contact, ContentLength, ContentType, Date,
+    Expires, HeaderError, MaxForwards, MinSe, OptionTags, Reason, RetryAfter, Server,
+    SessionExpires, TypedHeader, UserAgent, Via,
+};
+use crate::sip::uri::Uri;
+
+impl Headers {
+    /// The only value of a single-valued header: `Ok(None)` when absent, `Multiple` when
+    /// repeated (RFC 4475 §3.3.8 asks for a 400 then).
+    pub fn typed_single<T: TypedHeader>(
+        &self,
+        name: &HeaderName,
+    ) -> Result<Option<T>, HeaderError> {
+        let label = name.static_name();
+        let mut it = self.get_all(name);
+        let Some(v) = it.next() else {
+            return Ok(None);
+        };
+        if it.next().is_some() {
+            return Err(HeaderError::Multiple(label));
+        }
+        T::parse(v).map(Some).map_err(|e| e.relabel(label))
+    }
+
+    /// A mandatory single-valued header.
+    pub fn typed_required<T: TypedHeader>(&self, name: &HeaderName) -> Result<T, HeaderError> {
+        self.typed_single(name)?
+            .ok_or(HeaderError::Missing(name.static_name()))
+    }
+
+    /// Every element of a list header, across all its lines, in order.
+    pub fn typed_list<T: TypedHeader>(&self, name: &HeaderName) -> Result<Vec<T>, HeaderError> {
+        let label = name.static_name();
+        let mut out = Vec::new();
+        for v in self.get_all(name) {
+            out.extend(T::parse_list(v).map_err(|e| e.relabel(label))?);
+        }
+        Ok(out)
+    }
+
+    /// Every line of a header parsed whole (headers whose values contain commas of their own,
+    /// such as WWW-Authenticate).
+    pub fn typed_lines<T: TypedHeader>(&self, name: &HeaderName) -> Result<Vec<T>, HeaderError> {
+        let label = name.static_name();
+        self.get_all(name)
+            .map(|v| T::parse(v).map_err(|e| e.relabel(label)))
+            .collect()
+    }
+
+    /// Replaces every value of `name` with `value` printed.
+    pub fn set_typed<T: TypedHeader>(&mut self, name: HeaderName, value: &T) {
+        self.set(name, value.to_value());
+    }
+
+    /// Appends `value` printed.
+    pub fn push_typed<T: TypedHeader>(&mut self, name: HeaderName, value: &T) {
+        self.push(name, value.to_value());
+    }
+
+    /// The top Via (the first element of the first Via line): the one that names this hop.
+    pub fn via(&self) -> Result<Via, HeaderError> {
+        let v = self
+            .get(&HeaderName::Via)
+            .ok_or(HeaderError::Missing("Via"))?;
+        Via::parse(&lex::sub(v, lex::first_element(v)))
+    }
+    pub fn vias(&self) -> Result<Vec<Via>, HeaderError> {
+        self.typed_list(&HeaderName::Via)
+    }
+    pub fn from(&self) -> Result<AddressHeader, HeaderError> {
+        self.typed_required(&HeaderName::From)
+    }
+    pub fn to(&self) -> Result<AddressHeader, HeaderError> {
+        self.typed_required(&HeaderName::To)
+    }
+    pub fn call_id(&self) -> Result<CallId, HeaderError> {
+        self.typed_required(&HeaderName::CallId)
+    }
+    pub fn cseq(&self) -> Result<CSeq, HeaderError> {
+        self.typed_required(&HeaderName::CSeq)
+    }
+    /// Absent in RFC 2543 requests (RFC 4475 §3.4.1); proxies add it (§16.6).
+    pub fn max_forwards(&self) -> Result<Option<MaxForwards>, HeaderError> {
+        self.typed_single(&HeaderName::MaxForwards)
+    }
+    pub fn contacts(&self) -> Result<Vec<Contact>, HeaderError> {
+        self.typed_list(&HeaderName::Contact)
+    }
+    pub fn content_length(&self) -> Result<Option<ContentLength>, HeaderError> {
+        self.typed_single(&HeaderName::ContentLength)
+    }
+    pub fn content_type(&self) -> Result<Option<ContentType>, HeaderError> {
+        self.typed_single(&HeaderName::ContentType)
+    }
+    pub fn routes(&self) -> Result<Vec<AddressHeader>, HeaderError> {
+        self.address_list(&HeaderName::Route)
+    }
+    pub fn record_routes(&self) -> Result<Vec<AddressHeader>, HeaderError> {
+        self.address_list(&HeaderName::RecordRoute)
+    }
+    pub fn p_asserted_identities(&self) -> Result<Vec<AddressHeader>, HeaderError> {
+        self.address_list(&HeaderName::PAssertedIdentity)
+    }
+    fn address_list(&self, name: &HeaderName) -> Result<Vec<AddressHeader>, HeaderError> {
+        let label = name.static_name();
+        let mut out = Vec::new();
+        for v in self.get_all(name) {
+            out.extend(AddressHeader::parse_list_of(v, label)?);
+        }
+        Ok(out)
+    }
+    /// `Ok(None)` when absent (the peer did not say), else every method of every Allow line.
+    pub fn allow(&self) -> Result<Option<Allow>, HeaderError> {
+        if self.get(&HeaderName::Allow).is_none() {
+            return Ok(None);
+        }
+        let mut all = Allow::default();
+        for a in self.typed_lines::<Allow>(&HeaderName::Allow)? {
+            all.0.extend(a.0);
+        }
+        Ok(Some(all))
+    }
+    fn option_tags(&self, name: &HeaderName) -> Result<OptionTags, HeaderError> {
+        let mut all = OptionTags::default();
+        for t in self.typed_lines::<OptionTags>(name)? {
+            all.0.extend(t.0);
+        }
+        Ok(all)
+    }
+    pub fn supported(&self) -> Result<OptionTags, HeaderError> {
+        self.option_tags(&HeaderName::Supported)
+    }
+    pub fn require(&self) -> Result<OptionTags, HeaderError> {
+        self.option_tags(&HeaderName::Require)
+    }
+    pub fn proxy_require(&self) -> Result<OptionTags, HeaderError> {
+        self.option_tags(&HeaderName::ProxyRequire)
+    }
+    pub fn unsupported(&self) -> Result<OptionTags, HeaderError> {
+        self.option_tags(&HeaderName::Unsupported)
+    }
+    pub fn session_expires(&self) -> Result<Option<SessionExpires>, HeaderError> {
+        self.typed_single(&HeaderName::SessionExpires)
+    }
+    pub fn min_se(&self) -> Result<Option<MinSe>, HeaderError> {
+        self.typed_single(&HeaderName::MinSe)
+    }
+    pub fn user_agent(&self) -> Result<Option<UserAgent>, HeaderError> {
+        self.typed_single(&HeaderName::UserAgent)
+    }
+    pub fn server(&self) -> Result<Option<Server>, HeaderError> {
+        self.typed_single(&HeaderName::Server)
+    }
+    pub fn reasons(&self) -> Result<Vec<Reason>, HeaderError> {
+        self.typed_list(&HeaderName::Reason)
+    }
+    pub fn www_authenticate(&self) -> Result<Vec<AuthHeader>, HeaderError> {
+        self.typed_lines(&HeaderName::WwwAuthenticate)
+    }
+    pub fn authorization(&self) -> Result<Vec<AuthHeader>, HeaderError> {
+        self.typed_lines(&HeaderName::Authorization)
+    }
+    pub fn proxy_authenticate(&self) -> Result<Vec<AuthHeader>, HeaderError> {
+        self.typed_lines(&HeaderName::ProxyAuthenticate)
+    }
+    pub fn proxy_authorization(&self) -> Result<Vec<AuthHeader>, HeaderError> {
+        self.typed_lines(&HeaderName::ProxyAuthorization)
+    }
+    pub fn retry_after(&self) -> Result<Option<RetryAfter>, HeaderError> {
+        self.typed_single(&HeaderName::RetryAfter)
+    }
+    pub fn expires(&self) -> Result<Option<Expires>, HeaderError> {
+        self.typed_single(&HeaderName::Expires)
+    }
+    pub fn date(&self) -> Result<Option<Date>, HeaderError> {
+        self.typed_single(&HeaderName::Date)
+    }
+}
+
+macro_rules! delegate_typed_accessors {
+    ($($name:ident -> $ret:ty;)*) => {
+        impl Request {
+            $(
+                #[doc = concat!("See [`Headers::", stringify!($name), "`].")]
+                pub fn $name(&self) -> $ret { self.headers.$name() }
+            )*
+        }
+        impl Response {
+            $(
+                #[doc = concat!("See [`Headers::", stringify!($name), "`].")]
+                pub fn $name(&self) -> $ret { self.headers.$name() }
+            )*
+        }
+        impl Message {
+            $(
+                #[doc = concat!("See [`Headers::", stringify!($name), "`].")]
+                pub fn $name(&self) -> $ret { self.headers().$name() }
+            )*
+        }
+    };
+}
+
+delegate_typed_accessors! {
+    via -> Result<Via, HeaderError>;
+    vias -> Result<Vec<Via>, HeaderError>;
+    from -> Result<AddressHeader, HeaderError>;
+    to -> Result<AddressHeader, HeaderError>;
+    call_id -> Result<CallId, HeaderError>;
+    cseq -> Result<CSeq, HeaderError>;
+    max_forwards -> Result<Option<MaxForwards>, HeaderError>;
+    contacts -> Result<Vec<Contact>, HeaderError>;
+    content_length -> Result<Option<ContentLength>, HeaderError>;
+    content_type -> Result<Option<ContentType>, HeaderError>;
+    routes -> Result<Vec<AddressHeader>, HeaderError>;
+    record_routes -> Result<Vec<AddressHeader>, HeaderError>;
+    p_asserted_identities -> Result<Vec<AddressHeader>, HeaderError>;
+    allow -> Result<Option<Allow>, HeaderError>;
+    supported -> Result<OptionTags, HeaderError>;
+    require -> Result<OptionTags, HeaderError>;
+    proxy_require -> Result<OptionTags, HeaderError>;
+    unsupported -> Result<OptionTags, HeaderError>;
+    session_expires -> Result<Option<SessionExpires>, HeaderError>;
+    min_se -> Result<Option<MinSe>, HeaderError>;
+    user_agent -> Result<Option<UserAgent>, HeaderError>;
+    server -> Result<Option<Server>, HeaderError>;
+    reasons -> Result<Vec<Reason>, HeaderError>;
+    www_authenticate -> Result<Vec<AuthHeader>, HeaderError>;
+    authorization -> Result<Vec<AuthHeader>, HeaderError>;
+    proxy_authenticate -> Result<Vec<AuthHeader>, HeaderError>;
+    proxy_authorization -> Result<Vec<AuthHeader>, HeaderError>;
+    retry_after -> Result<Option<RetryAfter>, HeaderError>;
+    expires -> Result<Option<Expires>, HeaderError>;
+    date -> Result<Option<Date>, HeaderError>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing and building.
+
+impl Message {
+    /// Prints the message (Content-Length set from the body), see [`crate::sip::codec::encode`].
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = bytes::BytesMut::new();
+        crate::sip::codec::encode(self, &mut out);
+        out.freeze()
+    }
+    /// See [`crate::sip::codec::validate`].
+    pub fn validate(&self) -> Result<(), crate::sip::codec::ParseError> {
+        crate::sip::codec::validate(self)
+    }
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        match self {
+            Message::Request(r) => &mut r.headers,
+            Message::Response(r) => &mut r.headers,
+        }
+    }
+    pub fn as_request(&self) -> Option<&Request> {
+        match self {
+            Message::Request(r) => Some(r),
+            Message::Response(_) => None,
+        }
+    }
+    pub fn as_response(&self) -> Option<&Response> {
+        match self {
+            Message::Response(r) => Some(r),
+            Message::Request(_) => None,
+        }
+    }
+}
+
+impl From<Request> for Message {
+    fn from(r: Request) -> Self {
+        Message::Request(r)
+    }
+}
+
+impl From<Response> for Message {
+    fn from(r: Response) -> Self {
+        Message::Response(r)
+    }
+}
+
+impl Request {
+    /// A request with no headers and no body; add headers with the `with_*` methods.
+    pub fn new(method: Method, uri: &Uri) -> Request {
+        Request {
+            method,
+            uri: Bytes::from(uri.to_string()),
+            headers: Headers::with_capacity(12),
+            body: Bytes::new(),
+        }
+    }
+    /// The Request-URI decoded.
+    pub fn request_uri(&self) -> Result<Uri, crate::sip::uri::UriError> {
+        Uri::parse(&self.uri)
+    }
+    pub fn to_bytes(&self) -> Bytes {
+        Message::Request(self.clone()).to_bytes()
+    }
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<Bytes>) -> Self {
+        self.headers.push(name, value);
+        self
+    }
+    pub fn with_typed<T: TypedHeader>(mut self, name: HeaderName, value: &T) -> Self {
+        self.headers.push_typed(name, value);
+        self
+    }
+    pub fn with_via(self, via: &Via) -> Self {
+        self.with_typed(HeaderName::Via, via)
+    }
+    pub fn with_from(self, from: &AddressHeader) -> Self {
+        self.with_typed(HeaderName::From, from)
+    }
+    pub fn with_to(self, to: &AddressHeader) -> Self {
+        self.with_typed(HeaderName::To, to)
+    }
+    pub fn with_call_id(self, id: &str) -> Self {
+        self.with_header(HeaderName::CallId, Bytes::from(id.to_string()))
+    }
+    pub fn with_cseq(self, seq: u32) -> Self {
+        let c = CSeq::new(seq, self.method.clone());
+        self.with_typed(HeaderName::CSeq, &c)
+    }
+    pub fn with_max_forwards(self, n: u8) -> Self {
+        self.with_typed(HeaderName::MaxForwards, &MaxForwards(n))
+    }
+    pub fn with_contact(self, c: &Contact) -> Self {
+        self.with_typed(HeaderName::Contact, c)
+    }
+    pub fn with_route(self, r: &AddressHeader) -> Self {
+        self.with_typed(HeaderName::Route, r)
+    }
+    /// Sets the body and its Content-Type (Content-Length is written when printing).
+    pub fn with_body(mut self, content_type: &ContentType, body: impl Into<Bytes>) -> Self {
+        self.headers
+            .set_typed(HeaderName::ContentType, content_type);
+        self.body = body.into();
+        self
+    }
+
+    /// The CANCEL for this request (RFC 3261 §9.1): same Request-URI, top Via, From, To,
+    /// Call-ID and CSeq number, method CANCEL; Route copied.
+    pub fn cancel(&self) -> Result<Request, HeaderError> {
+        self.derived(Method::Cancel, None)
+    }
+
+    /// The ACK for a non-2xx final response to this INVITE (RFC 3261 §17.1.1.3): the To of
+    /// the response (with its tag), the top Via only, Route copied.
+    pub fn ack_for(&self, response: &Response) -> Result<Request, HeaderError> {
+        let to = response
+            .headers
+            .get(&HeaderName::To)
+            .ok_or(HeaderError::Missing("To"))?
+            .clone();
+        self.derived(Method::Ack, Some(to))
+    }
+
+    fn derived(&self, method: Method, to: Option<Bytes>) -> Result<Request, HeaderError> {
+        let top = self.via()?;
+        let cseq = self.cseq()?;
+        let mut h = Headers::with_capacity(8);
+        h.push_typed(HeaderName::Via, &top);
+        if let Some(mf) = self.headers.get(&HeaderName::MaxForwards) {
+            h.push(HeaderName::MaxForwards, mf.clone());
+        }
+        for (name, want) in [(HeaderName::From, true), (HeaderName::To, to.is_none())] {
+            if want {
+                let v = self
+                    .headers
+                    .get(&name)
+                    .ok_or(HeaderError::Missing(name.static_name()))?;
+                h.push(name, v.clone());
+            }
+        }
+        if let Some(to) = to {
+            h.push(HeaderName::To, to);
+        }
+        let call_id = self
+            .headers
+            .get(&HeaderName::CallId)
+            .ok_or(HeaderError::Missing("Call-ID"))?;
+        h.push(HeaderName::CallId, call_id.clone());
+        h.push_typed(HeaderName::CSeq, &CSeq::new(cseq.seq, method.clone()));
+        for r in self.headers.get_all(&HeaderName::Route) {
+            h.push(HeaderName::Route, r.clone());
+        }
+        Ok(Request {
+            method,
+            uri: self.uri.clone(),
+            headers: h,
+            body: Bytes::new(),
+        })
+    }
+}
+
+impl Response {
+    /// A response with the default reason phrase and no headers.
+    pub fn new(status: StatusCode) -> Response {
+        Response {
+            status,
+            reason: Bytes::from_static(status.reason().as_bytes()),
+            headers: Headers::with_capacity(10),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A response to `req` (RFC 3261 §8.2.6.2): every Via in order, From, To, Call-ID and CSeq
+    /// copied as received (raw values, so nothing is re-encoded), plus Record-Route for
+    /// responses that may establish a dialog (§12.1.1). Add a To tag with [`Self::with_to_tag`].
+    pub fn from_request(req: &Request, status: StatusCode) -> Response {
+        let mut r = Response::new(status);
+        for (name, value) in req.headers.iter() {
+            let copy = match name {
+                HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq => true,
+                HeaderName::RecordRoute => {
+                    req.method == Method::Invite && status.0 > 100 && status.0 < 300
+                }
+                _ => false,
+            };
+            if copy {
+                r.headers.push(name.clone(), value.clone());
+            }
+        }
+        r
+    }
+
+    /// Adds `tag` to the To header unless it already has one (§8.2.6.2: a UAS adds its tag;
+    /// a request inside a dialog already carries it).
+    pub fn with_to_tag(mut self, tag: &str) -> Result<Response, HeaderError> {
+        let mut to = self.to()?;
+        if to.tag().is_none() {
+            to.set_tag(BytesStr::from(tag.to_string()));
+            self.headers.set_typed(HeaderName::To, &to);
+        }
+        Ok(self)
+    }
+    pub fn with_reason_phrase(mut self, reason: &str) -> Self {
+        self.reason = Bytes::from(reason.to_string());
+        self
+    }
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<Bytes>) -> Self {
+        self.headers.push(name, value);
+        self
+    }
+    pub fn with_typed<T: TypedHeader>(mut self, name: HeaderName, value: &T) -> Self {
+        self.headers.push_typed(name, value);
+        self
+    }
+    pub fn with_contact(self, c: &Contact) -> Self {
+        self.with_typed(HeaderName::Contact, c)
+    }
+    pub fn with_body(mut self, content_type: &ContentType, body: impl Into<Bytes>) -> Self {
+        self.headers
+            .set_typed(HeaderName::ContentType, content_type);
+        self.body = body.into();
+        self
+    }
+    pub fn to_bytes(&self) -> Bytes {
+        Message::Response(self.clone()).to_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +1018,114 @@ mod tests {
         h.set(HeaderName::Via, "c");
         assert_eq!(h.get_all(&HeaderName::Via).count(), 1);
         assert_eq!(h.get(&HeaderName::Via).unwrap(), "c");
+    }
+
+    const INVITE: &[u8] = b"INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK74bf9;rport, SIP/2.0/UDP 127.0.0.3;branch=z9hG4bK2\r\n\
+Via: SIP/2.0/TCP 127.0.0.4;branch=z9hG4bK3\r\n\
+Max-Forwards: 70\r\n\
+Record-Route: <sip:127.0.0.9;lr>\r\n\
+f: \"Room 12\" <sip:room12@127.0.0.2>;tag=9fxced76sl\r\n\
+t: <sip:1000@127.0.0.1>\r\n\
+i: 3848276298220188511@127.0.0.2\r\n\
+CSeq: 1 INVITE\r\n\
+m: <sip:room12@127.0.0.2:5060>\r\n\
+Content-Length: 0\r\n\r\n";
+
+    fn invite() -> Request {
+        match crate::sip::codec::parse(Bytes::from_static(INVITE)).unwrap() {
+            Message::Request(r) => r,
+            Message::Response(_) => panic!(),
+        }
+    }
+
+    #[test]
+    fn typed_accessors() {
+        let r = invite();
+        assert_eq!(r.via().unwrap().branch(), Some("z9hG4bK74bf9"));
+        assert_eq!(r.vias().unwrap().len(), 3);
+        assert_eq!(r.from().unwrap().tag(), Some("9fxced76sl"));
+        assert_eq!(r.to().unwrap().tag(), None);
+        assert_eq!(
+            r.call_id().unwrap().as_str(),
+            "3848276298220188511@127.0.0.2"
+        );
+        assert_eq!(r.cseq().unwrap(), CSeq::new(1, Method::Invite));
+        assert_eq!(r.max_forwards().unwrap(), Some(MaxForwards(70)));
+        assert_eq!(r.contacts().unwrap().len(), 1);
+        assert_eq!(r.record_routes().unwrap().len(), 1);
+        assert_eq!(r.session_expires().unwrap(), None);
+        assert!(r.supported().unwrap().0.is_empty());
+        let mut r2 = r.clone();
+        r2.headers.push(HeaderName::From, "<sip:x@127.0.0.1>;tag=2");
+        assert_eq!(r2.from(), Err(HeaderError::Multiple("From")));
+        r2.headers.remove(&HeaderName::CallId);
+        assert_eq!(r2.call_id(), Err(HeaderError::Missing("Call-ID")));
+        r2.headers.set(HeaderName::CSeq, "x INVITE");
+        assert_eq!(r2.cseq(), Err(HeaderError::Malformed("CSeq")));
+    }
+
+    #[test]
+    fn response_from_request_copies_rfc3261_8_2_6_2_headers() {
+        let req = invite();
+        let resp = Response::from_request(&req, StatusCode::OK)
+            .with_to_tag("as83kd9bs")
+            .unwrap();
+        assert_eq!(resp.vias().unwrap(), req.vias().unwrap());
+        assert_eq!(resp.from().unwrap(), req.from().unwrap());
+        assert_eq!(resp.to().unwrap().tag(), Some("as83kd9bs"));
+        assert_eq!(resp.call_id().unwrap(), req.call_id().unwrap());
+        assert_eq!(resp.cseq().unwrap(), req.cseq().unwrap());
+        assert_eq!(resp.record_routes().unwrap().len(), 1);
+        assert!(resp.contacts().unwrap().is_empty());
+        // Printed and parsed again it is the same response.
+        let again = crate::sip::codec::parse(resp.to_bytes()).unwrap();
+        assert_eq!(again.to().unwrap().tag(), Some("as83kd9bs"));
+        assert_eq!(again.as_response().unwrap().status, StatusCode::OK);
+        // An existing tag is kept.
+        let twice = resp.with_to_tag("other").unwrap();
+        assert_eq!(twice.to().unwrap().tag(), Some("as83kd9bs"));
+        let trying = Response::from_request(&req, StatusCode::TRYING);
+        assert!(trying.record_routes().unwrap().is_empty());
+    }
+
+    #[test]
+    fn request_builder_cancel_and_ack() {
+        let uri: Uri = "sip:room12@127.0.0.2:5060".parse().unwrap();
+        let via = Via::new(
+            crate::sip::header::Transport::Udp,
+            crate::sip::uri::Host::V4(std::net::Ipv4Addr::LOCALHOST),
+            Some(5060),
+            "z9hG4bKabc",
+        );
+        let from = AddressHeader::new("sip:1000@127.0.0.1".parse().unwrap()).with_tag("f1");
+        let to = AddressHeader::new(uri.clone());
+        let req = Request::new(Method::Invite, &uri)
+            .with_via(&via)
+            .with_max_forwards(70)
+            .with_from(&from)
+            .with_to(&to)
+            .with_call_id("c1@127.0.0.1")
+            .with_cseq(7)
+            .with_body(&ContentType::new("application", "sdp"), "v=0\r\n");
+        let parsed = crate::sip::codec::parse(req.to_bytes()).unwrap();
+        assert_eq!(parsed.via().unwrap().branch(), Some("z9hG4bKabc"));
+        assert_eq!(parsed.cseq().unwrap(), CSeq::new(7, Method::Invite));
+        assert_eq!(parsed.content_length().unwrap(), Some(ContentLength(5)));
+        parsed.validate().unwrap();
+
+        let cancel = req.cancel().unwrap();
+        assert_eq!(cancel.method, Method::Cancel);
+        assert_eq!(cancel.cseq().unwrap(), CSeq::new(7, Method::Cancel));
+        assert_eq!(cancel.via().unwrap(), via);
+        assert_eq!(cancel.uri, req.uri);
+
+        let busy = Response::from_request(&req, StatusCode(486))
+            .with_to_tag("t9")
+            .unwrap();
+        let ack = req.ack_for(&busy).unwrap();
+        assert_eq!(ack.cseq().unwrap(), CSeq::new(7, Method::Ack));
+        assert_eq!(ack.to().unwrap().tag(), Some("t9"));
+        assert!(ack.body.is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub mod dialog;
 pub mod header;
 pub mod message;
 pub mod transaction;
+pub mod ua;
 pub mod uri;
 
 pub use message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};

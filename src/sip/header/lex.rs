@@ -1,0 +1,280 @@
+//! Lexical pieces shared by the URI and typed-header grammars (RFC 3261 §25.1), written with
+//! nom 8 over byte slices. Every function returns sub-slices of its input so callers can turn
+//! them into zero-copy `Bytes` with [`sub`].
+
+use bytes::Bytes;
+use nom::bytes::complete::take_while1;
+use nom::{IResult, Parser};
+
+use super::{Param, Params};
+use crate::sip::message::BytesStr;
+
+/// `token` characters (RFC 3261 §25.1).
+pub fn is_token(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+/// `word` characters (Call-ID, §25.1).
+pub fn is_word(c: u8) -> bool {
+    is_token(c)
+        || matches!(
+            c,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
+        )
+}
+
+pub fn is_wsp(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// Linear white space, after unfolding; CR and LF are accepted too so values built by hand
+/// with folding still parse.
+pub fn is_lws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+pub fn lws(i: &[u8]) -> &[u8] {
+    let n = i.iter().position(|&c| !is_lws(c)).unwrap_or(i.len());
+    &i[n..]
+}
+
+pub fn trim(i: &[u8]) -> &[u8] {
+    let i = lws(i);
+    let n = i.iter().rposition(|&c| !is_lws(c)).map_or(0, |p| p + 1);
+    &i[..n]
+}
+
+pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(is_token).parse(i)
+}
+
+pub fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|c: u8| c.is_ascii_digit()).parse(i)
+}
+
+/// A decimal number that must fit in `u32` (delta-seconds, CSeq, Content-Length…).
+pub fn parse_u32(d: &[u8]) -> Option<u32> {
+    if d.is_empty() || !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // Leading zeros are legal ("0068", RFC 4475 §3.1.1.1).
+    let nz = d.iter().position(|&c| c != b'0').unwrap_or(d.len());
+    let d = &d[nz..];
+    if d.len() > 10 {
+        return None;
+    }
+    let v = d.iter().fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+    u32::try_from(v).ok()
+}
+
+/// `quoted-string` including its quotes (§25.1); backslash escapes (quoted-pair) are kept.
+pub fn quoted_string(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let err = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char));
+    if i.first() != Some(&b'"') {
+        return Err(err());
+    }
+    let mut k = 1;
+    while k < i.len() {
+        match i[k] {
+            b'"' => return Ok((&i[k + 1..], &i[..k + 1])),
+            // quoted-pair excludes CR and LF.
+            b'\\' if k + 1 < i.len() && i[k + 1] != b'\r' && i[k + 1] != b'\n' => k += 2,
+            b'\\' => return Err(err()),
+            c if c < 0x20 && c != b'\t' && c != b'\r' && c != b'\n' => return Err(err()),
+            0x7f => return Err(err()),
+            _ => k += 1,
+        }
+    }
+    Err(err())
+}
+
+/// Removes the quotes and quoted-pair backslashes of a `quoted-string`; other text is returned
+/// as is.
+pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
+    let Some(inner) = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        return std::borrow::Cow::Borrowed(s);
+    };
+    if !inner.contains('\\') {
+        return std::borrow::Cow::Borrowed(inner);
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Quotes `s` as a `quoted-string`, escaping `"` and `\`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// A `gen-value` (token / host / quoted-string, §25.1). Hosts add `:` `[` `]` for IPv6.
+pub fn gen_value(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    if i.first() == Some(&b'"') {
+        return quoted_string(i);
+    }
+    take_while1(|c: u8| is_token(c) || matches!(c, b':' | b'[' | b']')).parse(i)
+}
+
+/// Zero-copy slice of `src`; `s` must lie inside `src` (it always does: every lexer returns
+/// sub-slices of its input).
+pub fn sub(src: &Bytes, s: &[u8]) -> Bytes {
+    if s.is_empty() {
+        Bytes::new()
+    } else {
+        src.slice_ref(s)
+    }
+}
+
+/// A `BytesStr` slice of `src`; `None` when not UTF-8.
+pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
+    BytesStr::from_utf8(sub(src, s)).ok()
+}
+
+/// `*( SEMI generic-param )` with LWS allowed around `;` and `=` (§7.3.1, §25.1). Returns the
+/// params and the rest of the input (starting at the first byte that is not part of them).
+pub fn params<'a>(src: &Bytes, mut i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
+    let mut out = Params::default();
+    loop {
+        let j = lws(i);
+        if j.first() != Some(&b';') {
+            return Ok((out, i));
+        }
+        let j = lws(&j[1..]);
+        let (j, name) = token(j).map_err(|_| ())?;
+        let k = lws(j);
+        let (rest, value) = if k.first() == Some(&b'=') {
+            let k = lws(&k[1..]);
+            let (k, v) = gen_value(k).map_err(|_| ())?;
+            (k, Some(sub_str(src, v).ok_or(())?))
+        } else {
+            (j, None)
+        };
+        out.push_param(Param {
+            name: sub_str(src, name).ok_or(())?,
+            value,
+        });
+        i = rest;
+    }
+}
+
+/// Splits a comma-separated header value (§7.3.1) outside quoted strings and angle brackets.
+/// Elements are trimmed; empty elements are kept so callers can reject them.
+pub fn split_commas(v: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_quote = false;
+    let mut in_angle = false;
+    let mut k = 0;
+    while k < v.len() {
+        match v[k] {
+            b'\\' if in_quote => k += 1,
+            b'"' if !in_angle => in_quote = !in_quote,
+            b'<' if !in_quote => in_angle = true,
+            b'>' if !in_quote => in_angle = false,
+            b',' if !in_quote && !in_angle => {
+                out.push(trim(&v[start..k]));
+                start = k + 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    out.push(trim(&v[start.min(v.len())..]));
+    out
+}
+
+/// The first comma-separated element of `v` (see [`split_commas`]), without allocating.
+pub fn first_element(v: &[u8]) -> &[u8] {
+    let mut in_quote = false;
+    let mut in_angle = false;
+    let mut k = 0;
+    while k < v.len() {
+        match v[k] {
+            b'\\' if in_quote => k += 1,
+            b'"' if !in_angle => in_quote = !in_quote,
+            b'<' if !in_quote => in_angle = true,
+            b'>' if !in_quote => in_angle = false,
+            b',' if !in_quote && !in_angle => return trim(&v[..k]),
+            _ => {}
+        }
+        k += 1;
+    }
+    trim(v)
+}
+
+/// Skips white space then expects `c`.
+pub fn expect(i: &[u8], c: u8) -> Result<&[u8], ()> {
+    let i = lws(i);
+    if i.first() == Some(&c) {
+        Ok(&i[1..])
+    } else {
+        Err(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u32(b"0068"), Some(68));
+        assert_eq!(parse_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32(b"4294967296"), None);
+        assert_eq!(parse_u32(b"000000000000001"), Some(1));
+        assert_eq!(parse_u32(b"36893488147419103232"), None);
+        assert_eq!(parse_u32(b""), None);
+        assert_eq!(parse_u32(b"-1"), None);
+    }
+
+    #[test]
+    fn quoted() {
+        let (rest, q) = quoted_string(br#""a \"b\" c" x"#).unwrap();
+        assert_eq!(q, br#""a \"b\" c""#);
+        assert_eq!(rest, b" x");
+        assert!(quoted_string(br#""open"#).is_err());
+        assert_eq!(unquote(r#""a \"b\"""#), r#"a "b""#);
+        assert_eq!(quote(r#"a "b""#), r#""a \"b\"""#);
+    }
+
+    #[test]
+    fn commas_respect_quotes_and_brackets() {
+        let v = br#""a, b" <sip:x@y;p=1,2>, <sip:z>"#;
+        let parts = split_commas(v);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1], b"<sip:z>");
+    }
+}
