@@ -83,7 +83,13 @@ impl Rig {
                     .handle_command(now, MediaCommand::AddLeg { leg: id, params })
                     .expect("add");
                 plane
-                    .handle_command(now, MediaCommand::Attach { leg: id, room: RoomKey(r) })
+                    .handle_command(
+                        now,
+                        MediaCommand::Attach {
+                            leg: id,
+                            room: RoomKey(r),
+                        },
+                    )
                     .expect("attach");
                 // 400 Hz + 50·p: an integer number of cycles in 20 ms, so one payload repeats.
                 let payload = if p < s.talkers_per_room {
@@ -205,7 +211,14 @@ fn summary() {
     println!("mixer capacity (release, one shared 20 ms tick; median of 15 batches of 100 ticks)");
     println!(
         "{:<20} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8}",
-        "scenario", "legs", "tick µs", "rx+tick µs", "ns/leg tick", "ns/leg rx+t", "floor ns/leg", "ratio"
+        "scenario",
+        "legs",
+        "tick µs",
+        "rx+tick µs",
+        "ns/leg tick",
+        "ns/leg rx+t",
+        "floor ns/leg",
+        "ratio"
     );
     for s in &SCENARIOS {
         let legs = (s.rooms * s.per_room) as f64;
@@ -254,10 +267,7 @@ fn summary() {
         assert_eq!(rig.plane.late_ticks(), 0);
     }
     let rig = Rig::new(&SCENARIOS[0]);
-    let bytes = rig
-        .plane
-        .leg_memory_bytes(LegId(0))
-        .expect("leg 0 exists");
+    let bytes = rig.plane.leg_memory_bytes(LegId(0)).expect("leg 0 exists");
     println!(
         "memory per G.711 audio leg (struct + buffers, steady state): {} bytes ({:.1} KiB; goal ≤ 64 KiB)",
         bytes,

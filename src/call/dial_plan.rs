@@ -22,8 +22,6 @@ pub enum DialError {
     UnknownMeeting { meeting: String },
     #[error("wrong passcode for meeting {meeting}")]
     WrongPasscode { meeting: String },
-    #[error("meeting {meeting} needs a passcode")]
-    PasscodeRequired { meeting: String },
 }
 
 impl DialError {
@@ -31,7 +29,7 @@ impl DialError {
     pub fn status(&self) -> u16 {
         match self {
             DialError::UnknownMeeting { .. } => 404,
-            DialError::WrongPasscode { .. } | DialError::PasscodeRequired { .. } => 403,
+            DialError::WrongPasscode { .. } => 403,
         }
     }
 }
@@ -76,33 +74,6 @@ impl DialPlan {
             passcode,
         }
     }
-
-    /// Check a passcode against the meeting's. A meeting without a passcode admits anyone
-    /// (an extra passcode is ignored, as room systems often keep a stale one in their phonebook).
-    pub fn admit(
-        meeting: &str,
-        required: Option<&str>,
-        given: Option<&str>,
-    ) -> Result<(), DialError> {
-        match (required, given) {
-            (None, _) => Ok(()),
-            (Some(r), Some(g)) if constant_time_eq(r.as_bytes(), g.as_bytes()) => Ok(()),
-            (Some(_), Some(_)) => Err(DialError::WrongPasscode {
-                meeting: meeting.into(),
-            }),
-            (Some(_), None) => Err(DialError::PasscodeRequired {
-                meeting: meeting.into(),
-            }),
-        }
-    }
-}
-
-/// Passcodes are secrets: compare without an early exit.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl fmt::Display for DialTarget {
@@ -146,19 +117,14 @@ mod tests {
     }
 
     #[test]
-    fn passcodes_are_checked() {
-        assert_eq!(DialPlan::admit("1", None, Some("x")), Ok(()));
-        assert_eq!(DialPlan::admit("1", Some("42"), Some("42")), Ok(()));
-        let wrong = DialPlan::admit("1", Some("42"), Some("43")).unwrap_err();
+    fn refusals_map_to_sip_statuses() {
+        let unknown = DialError::UnknownMeeting {
+            meeting: "9".into(),
+        };
+        assert_eq!(unknown.status(), 404);
+        let wrong = DialError::WrongPasscode {
+            meeting: "9".into(),
+        };
         assert_eq!(wrong.status(), 403);
-        let missing = DialPlan::admit("1", Some("42"), None).unwrap_err();
-        assert!(matches!(missing, DialError::PasscodeRequired { .. }));
-        assert_eq!(
-            DialError::UnknownMeeting {
-                meeting: "9".into()
-            }
-            .status(),
-            404
-        );
     }
 }

@@ -1,9 +1,10 @@
 //! The lobby IVR: asks a caller who dialled the bare host (or a lobby number) for the meeting
 //! id and, when the meeting has one, its passcode. Three attempts, then goodbye.
 //!
-//! Sans-IO: digits and `now` in, [`IvrOutput`]s out. The engine plays the named prompts and
-//! answers [`IvrOutput::Lookup`] with [`Ivr::meeting_found`] so the IVR knows nothing of
-//! meetings.
+//! Sans-IO: digits and `now` in, [`IvrOutput`]s out. The engine plays the named prompts,
+//! answers [`IvrOutput::Lookup`] with [`Ivr::meeting_found`], and tries [`IvrOutput::Join`]
+//! (the meeting checks the passcode), reporting a refused passcode with
+//! [`Ivr::passcode_refused`]. The IVR knows nothing of meetings.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ pub enum IvrOutput {
     Play(Vec<Prompt>),
     /// Does this meeting exist, and does it need a passcode? Answer with `meeting_found`.
     Lookup { meeting: String },
-    /// Admit the caller.
+    /// Try to admit the caller; the meeting checks the passcode.
     Join {
         meeting: String,
         passcode: Option<String>,
@@ -31,6 +32,7 @@ enum Stage {
     MeetingId,
     Looking,
     Passcode,
+    Joining,
     Done,
 }
 
@@ -39,7 +41,6 @@ pub struct Ivr {
     stage: Stage,
     digits: String,
     meeting: String,
-    passcode: Option<String>,
     attempts: u8,
     deadline: Option<Instant>,
     out: VecDeque<IvrOutput>,
@@ -56,7 +57,6 @@ impl Ivr {
             stage: Stage::MeetingId,
             digits: String::new(),
             meeting: String::new(),
-            passcode: None,
             attempts: 0,
             deadline: Some(now + Self::ENTRY_TIMEOUT),
             out: VecDeque::new(),
@@ -86,19 +86,20 @@ impl Ivr {
                 self.out.push_back(IvrOutput::Lookup { meeting: entry });
             }
             Stage::Passcode => {
-                if Some(entry.as_str()) == self.passcode.as_deref() {
-                    self.join();
-                } else {
-                    self.fail(now, "invalid_passcode");
-                }
+                self.stage = Stage::Joining;
+                self.deadline = None;
+                self.out.push_back(IvrOutput::Join {
+                    meeting: self.meeting.clone(),
+                    passcode: Some(entry),
+                });
             }
-            Stage::Looking | Stage::Done => unreachable!("filtered above"),
+            Stage::Looking | Stage::Joining | Stage::Done => unreachable!("filtered above"),
         }
     }
 
     /// The engine's answer to [`IvrOutput::Lookup`]: `None` when there is no such meeting,
-    /// `Some(None)` when it has no passcode, `Some(Some(p))` when it needs `p`.
-    pub fn meeting_found(&mut self, now: Instant, found: Option<Option<String>>) {
+    /// `Some(needs_passcode)` when there is.
+    pub fn meeting_found(&mut self, now: Instant, found: Option<bool>) {
         if self.stage != Stage::Looking {
             return;
         }
@@ -107,12 +108,16 @@ impl Ivr {
                 self.stage = Stage::MeetingId;
                 self.fail(now, "invalid_meeting");
             }
-            Some(None) => {
-                self.passcode = None;
-                self.join();
+            Some(false) => {
+                self.stage = Stage::Done;
+                self.deadline = None;
+                self.out.push_back(IvrOutput::Play(vec!["joining"]));
+                self.out.push_back(IvrOutput::Join {
+                    meeting: self.meeting.clone(),
+                    passcode: None,
+                });
             }
-            Some(Some(p)) => {
-                self.passcode = Some(p);
+            Some(true) => {
                 self.stage = Stage::Passcode;
                 self.deadline = Some(now + Self::ENTRY_TIMEOUT);
                 self.out.push_back(IvrOutput::Play(vec!["enter_passcode"]));
@@ -120,14 +125,18 @@ impl Ivr {
         }
     }
 
-    fn join(&mut self) {
+    /// The meeting refused the passcode of the last [`IvrOutput::Join`].
+    pub fn passcode_refused(&mut self, now: Instant) {
+        if self.stage == Stage::Joining {
+            self.stage = Stage::Passcode;
+            self.fail(now, "invalid_passcode");
+        }
+    }
+
+    /// The caller was admitted: the IVR has nothing more to do.
+    pub fn admitted(&mut self) {
         self.stage = Stage::Done;
         self.deadline = None;
-        self.out.push_back(IvrOutput::Play(vec!["joining"]));
-        self.out.push_back(IvrOutput::Join {
-            meeting: self.meeting.clone(),
-            passcode: self.passcode.clone(),
-        });
     }
 
     fn fail(&mut self, now: Instant, why: Prompt) {
@@ -190,7 +199,7 @@ mod tests {
                 meeting: "1000".into()
             }]
         );
-        ivr.meeting_found(t, Some(None));
+        ivr.meeting_found(t, Some(false));
         let out = drain(&mut ivr);
         assert_eq!(
             out[1],
@@ -207,9 +216,17 @@ mod tests {
         let t = Instant::now();
         let mut ivr = Ivr::new(t);
         keys(&mut ivr, t, "42#");
-        ivr.meeting_found(t, Some(Some("777".into())));
+        ivr.meeting_found(t, Some(true));
         drain(&mut ivr);
         keys(&mut ivr, t, "778#");
+        assert_eq!(
+            drain(&mut ivr),
+            [IvrOutput::Join {
+                meeting: "42".into(),
+                passcode: Some("778".into())
+            }]
+        );
+        ivr.passcode_refused(t);
         assert_eq!(
             drain(&mut ivr),
             [IvrOutput::Play(vec!["invalid_passcode", "enter_passcode"])]
@@ -219,6 +236,8 @@ mod tests {
             meeting: "42".into(),
             passcode: Some("777".into())
         }));
+        ivr.admitted();
+        assert_eq!(ivr.poll_timeout(), None);
     }
 
     #[test]
