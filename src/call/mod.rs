@@ -1,11 +1,12 @@
 //! Call legs: one participant's signalling (a SIP dialog today, H.323 later), the dial plan
-//! that maps what the caller dialled to a meeting, and the keypad (DTMF) controls.
+//! that maps what the caller dialled to a meeting, the lobby IVR and the keypad controls.
 //!
-//! A leg knows its dialog and its negotiated media; it does not know rooms. The engine turns a
-//! leg's dial target into a meeting participant and carries meeting decisions to the media plane.
+//! These are small sans-IO pieces the engine composes per leg; none of them knows rooms.
 
 pub mod dial_plan;
 pub mod ivr;
 pub mod keypad;
 
 pub use dial_plan::{DialError, DialPlan, DialTarget};
+pub use ivr::{Ivr, IvrOutput};
+pub use keypad::{KeyAction, KeyMap, Keypad};

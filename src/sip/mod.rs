@@ -7,6 +7,7 @@ pub mod codec;
 pub mod dialog;
 pub mod header;
 pub mod message;
+pub mod reject;
 pub mod transaction;
 pub mod ua;
 pub mod uri;
