@@ -132,9 +132,13 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         "{parts}"
     );
 
-    // Unknown route and wrong content type are problems too.
+    // Unknown route, wrong method and wrong content type are problems too.
     let (s, p) = api.get("/api/v1/nothing-here").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
+    assert_eq!(p["type"], "/problems/no-such-route");
+    let (s, p) = api.put("/api/v1/meetings/1000/broadcast", json!({})).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{p}");
+    assert_eq!(p["type"], "/problems/method-not-allowed");
     let res = api
         .http
         .post(api.url("/api/v1/meetings/1000/broadcast"))

@@ -144,6 +144,14 @@ async fn openapi() -> Response {
     res
 }
 
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this route does not take that method; see /api/v1/openapi.json",
+    )
+}
+
 async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -198,6 +206,7 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
             get(m::preassignments::<C>).put(m::set_preassignments::<C>),
         )
         .route("/meetings/{id}/events", get(events::stream::<C>))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             tokens,
