@@ -45,7 +45,29 @@ async fn request_counters_and_gauges() {
         .unwrap_or_else(|| panic!("a 404 counter by route template: {text}"));
     assert!(nope.ends_with(" 3"), "{nope}");
 
-    // Ending a meeting takes its participants off the gauge.
+    // Open rooms are counted.
+    let (s, v) = api
+        .put("/api/v1/meetings/2000/breakouts", json!({"count": 4}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    api.post("/api/v1/meetings/2000/breakouts/open", json!({}))
+        .await;
+    let text = api
+        .http
+        .get(api.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(&text, "roomgate_breakout_rooms_open "),
+        Some(4.0),
+        "{text}"
+    );
+
+    // Ending a meeting takes its participants and rooms off the gauges.
     api.delete("/api/v1/meetings/2000").await;
     let text = api
         .http
@@ -58,5 +80,10 @@ async fn request_counters_and_gauges() {
         .unwrap();
     assert_eq!(sample(&text, "roomgate_meetings "), Some(1.0), "{text}");
     assert_eq!(sample(&text, "roomgate_participants "), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "roomgate_breakout_rooms_open "),
+        Some(0.0),
+        "{text}"
+    );
     api.stop().await;
 }
