@@ -8,6 +8,16 @@
 //!
 //! After every input the engine turns what changed into store writes (meetings, options, room
 //! definitions, pre-assignments) and answers API calls only once their writes are durable.
+//!
+//! ## Extending it (SIP, media)
+//! The gateway joins this struct as another field driven the same way: socket tasks
+//! (`runtime/sip.rs`) send their datagrams and connection events as new [`Request`] variants
+//! (or over a second channel added to the `select!` in [`run`]); [`Engine::poll_timeout`]
+//! becomes the minimum of the meetings' and the gateway's deadlines; `Engine::apply_media`
+//! hands `MediaCommand`s to the media plane; `meeting_ended` and `participant_left` with
+//! reason `removed`/`left` are where calls get a BYE; [`Engine::finish`] is where every call
+//! is hung up at shutdown. Calls attach as participants with [`Control::join`] semantics
+//! (`Actor::Gateway`, `Command::Join`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
