@@ -17,6 +17,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
     let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs"))
         .expect("router source");
     let body = &src[src.find("pub fn router").expect("router fn")..];
+    // Up to the end of the function (its closing brace at column 0).
+    let body = &body[..body.find("\n}\n").expect("end of router fn")];
     let nest = body.find(".nest(\"/api/v1\"").expect("v1 is nested");
     let mut out = BTreeSet::new();
     for (start, _) in body.match_indices(".route(") {

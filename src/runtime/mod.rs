@@ -135,7 +135,15 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 
     let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
     let mut engine = Engine::new(
-        Meetings::new(Limits::default(), rand::rngs::OsRng.next_u64()),
+        Meetings::new(
+            Limits {
+                max_rooms: config.meetings.max_rooms,
+                max_participants: config.meetings.max_participants,
+                event_log: config.meetings.event_log as usize,
+                ..Limits::default()
+            },
+            rand::rngs::OsRng.next_u64(),
+        ),
         store_handle,
         metrics.clone(),
     );
