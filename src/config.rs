@@ -242,6 +242,12 @@ impl fmt::Debug for ApiConfig {
 pub struct MeetingsConfig {
     /// Create the demo meeting `1000` (no passcode) when the store is new. Default true.
     pub demo: bool,
+    /// Most breakout rooms in one meeting. Default 100.
+    pub max_rooms: u32,
+    /// Most participants in one meeting. Default 1000.
+    pub max_participants: u32,
+    /// Events kept per meeting for event-stream resumes (`?since=`). Default 4096.
+    pub event_log: u32,
 }
 
 /// The whole, validated configuration.
@@ -289,7 +295,12 @@ impl Default for Config {
                 level: "info".into(),
             },
             api: ApiConfig::default(),
-            meetings: MeetingsConfig { demo: true },
+            meetings: MeetingsConfig {
+                demo: true,
+                max_rooms: 100,
+                max_participants: 1000,
+                event_log: 4096,
+            },
         }
     }
 }
@@ -516,6 +527,11 @@ impl Config {
                         .as_bool()
                         .ok_or_else(|| ConfigError::invalid(&field, "expected true or false"))?
                 }
+                "max_rooms" => self.meetings.max_rooms = as_count(&field, v, 10_000)?,
+                "max_participants" => {
+                    self.meetings.max_participants = as_count(&field, v, 1_000_000)?
+                }
+                "event_log" => self.meetings.event_log = as_count(&field, v, 1_000_000)?,
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
         }
@@ -527,6 +543,20 @@ fn as_str<'a>(field: &str, v: &'a toml::Value) -> Result<&'a str, ConfigError> {
     v.as_str().ok_or_else(|| {
         ConfigError::invalid(field, format!("expected a string, got {}", v.type_str()))
     })
+}
+
+/// A positive integer no larger than `max`.
+fn as_count(field: &str, v: &toml::Value, max: i64) -> Result<u32, ConfigError> {
+    let n = v.as_integer().ok_or_else(|| {
+        ConfigError::invalid(field, format!("expected an integer, got {}", v.type_str()))
+    })?;
+    if !(1..=max).contains(&n) {
+        return Err(ConfigError::invalid(
+            field,
+            format!("{n} is out of range 1..={max}"),
+        ));
+    }
+    Ok(n as u32)
 }
 
 /// A bearer token must be usable in an `Authorization` header as is (RFC 6750 §2.1 b64token).
@@ -631,6 +661,14 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field(), Some("sip.listen[1]"));
+    }
+
+    #[test]
+    fn meeting_limits() {
+        let c = Config::from_toml_str("[meetings]\nmax_rooms = 20\nevent_log = 100\n").unwrap();
+        assert_eq!((c.meetings.max_rooms, c.meetings.event_log), (20, 100));
+        let e = Config::from_toml_str("[meetings]\nmax_participants = 0\n").unwrap_err();
+        assert_eq!(e.field(), Some("meetings.max_participants"));
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub async fn count_requests(
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let res = next.run(req).await;
+    tracing::debug!(%method, %route, status = res.status().as_u16(), "api request");
     metrics
         .requests
         .get_or_create(&RequestLabels {

@@ -144,6 +144,14 @@ async fn openapi() -> Response {
     res
 }
 
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this route does not take that method; see /api/v1/openapi.json",
+    )
+}
+
 async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -198,6 +206,7 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
             get(m::preassignments::<C>).put(m::set_preassignments::<C>),
         )
         .route("/meetings/{id}/events", get(events::stream::<C>))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             tokens,
@@ -220,4 +229,138 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
             state.metrics.clone(),
             metrics::count_requests,
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Handlers against a fake [`Control`]: error mapping without an engine.
+    use super::*;
+    use crate::meeting::MeetingError;
+
+    /// Refuses everything with one error.
+    #[derive(Clone)]
+    struct Refuse(ControlError);
+
+    impl Control for Refuse {
+        async fn create_meeting(&self, _: MeetingSpec) -> Result<MeetingView, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn list_meetings(&self) -> Result<Vec<MeetingSummary>, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn meeting(&self, _: String) -> Result<MeetingView, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn end_meeting(&self, _: String) -> Result<Vec<ParticipantId>, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn participants(&self, _: String) -> Result<Vec<ParticipantView>, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn participant(
+            &self,
+            _: String,
+            _: ParticipantId,
+        ) -> Result<ParticipantView, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn breakouts(&self, _: String) -> Result<BreakoutsView, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn command(&self, _: String, _: Actor, _: Command) -> Result<Outcome, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn subscribe(
+            &self,
+            _: String,
+            _: Option<u64>,
+        ) -> Result<EventSubscription, ControlError> {
+            Err(self.0.clone())
+        }
+    }
+
+    async fn serve(err: ControlError) -> String {
+        let state = ApiState {
+            control: Refuse(err),
+            metrics: ApiMetrics::default(),
+            shutdown: CancellationToken::new(),
+        };
+        let app = router(
+            state,
+            Tokens::new("unit-test-token-0123", None),
+            Arc::new(Registry::default()),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await });
+        format!("http://{addr}")
+    }
+
+    async fn problem(base: &str, path: &str, body: serde_json::Value) -> Problem {
+        reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .bearer_auth("unit-test-token-0123")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn engine_errors_map_to_problems() {
+        let base = serve(ControlError::Unavailable).await;
+        let p = problem(&base, "/api/v1/meetings", serde_json::json!({"id": "1"})).await;
+        assert_eq!(
+            (p.status, p.type_.as_str()),
+            (503, "/problems/shutting-down")
+        );
+
+        let base = serve(ControlError::Storage("disk full".into())).await;
+        let p = problem(
+            &base,
+            "/api/v1/meetings/1/breakouts/open",
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(p.status, 500);
+        assert!(p.detail.contains("disk full"));
+
+        let base = serve(
+            MeetingError::UnknownRoom {
+                room: crate::meeting::RoomId(9),
+            }
+            .into(),
+        )
+        .await;
+        let p = problem(
+            &base,
+            "/api/v1/meetings/1/participants/2/move",
+            serde_json::json!({"room": "9"}),
+        )
+        .await;
+        assert_eq!((p.status, p.field.as_deref()), (404, Some("room")));
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_never_reach_the_engine() {
+        // The fake would answer 503; a 4xx shows the handler refused first.
+        let base = serve(ControlError::Unavailable).await;
+        let p = problem(
+            &base,
+            "/api/v1/meetings/1/participants/2/move",
+            serde_json::json!({"room": "lobby"}),
+        )
+        .await;
+        assert_eq!((p.status, p.field.as_deref()), (422, Some("room")));
+        let p = problem(
+            &base,
+            "/api/v1/meetings/1/participants/x/move",
+            serde_json::json!({"room": "main"}),
+        )
+        .await;
+        assert_eq!((p.status, p.field.as_deref()), (404, Some("participant")));
+    }
 }

@@ -112,25 +112,29 @@ impl From<ControlError> for Problem {
 /// (which axum uses) prefixes the path (`options.countdown_s: invalid type…`); a missing or
 /// unknown field is named inside the message at the root (`.: missing field `count``).
 fn field_of(msg: &str) -> Option<String> {
-    if let Some((path, rest)) = msg.split_once(": ") {
-        if path != "." && !path.is_empty() && !path.contains(' ') {
-            return Some(path.to_owned());
-        }
-        for marker in ["missing field `", "unknown field `"] {
-            if let Some(i) = rest.find(marker) {
-                let tail = &rest[i + marker.len()..];
-                if let Some(end) = tail.find('`') {
-                    let inner = &tail[..end];
-                    return Some(if path == "." || path.is_empty() {
-                        inner.to_owned()
-                    } else {
-                        format!("{path}.{inner}")
-                    });
-                }
+    let (path, rest) = match msg.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && !path.contains(' ') => (path, rest),
+        // At the root there is no path prefix.
+        _ => (".", msg),
+    };
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(i) = rest.find(marker) {
+            let tail = &rest[i + marker.len()..];
+            if let Some(end) = tail.find('`') {
+                let inner = &tail[..end];
+                // For an unknown field the path already ends with it.
+                let last = path.rsplit('.').next().unwrap_or(path);
+                return Some(if path == "." {
+                    inner.to_owned()
+                } else if last == inner {
+                    path.to_owned()
+                } else {
+                    format!("{path}.{inner}")
+                });
             }
         }
     }
-    None
+    (path != ".").then(|| path.to_owned())
 }
 
 fn json_rejection(r: JsonRejection) -> Problem {
@@ -249,8 +253,12 @@ mod tests {
             Some("count".into())
         );
         assert_eq!(
-            field_of("options: unknown field `colour`, expected one of …"),
+            field_of("options.colour: unknown field `colour`, expected one of …"),
             Some("options.colour".into())
+        );
+        assert_eq!(
+            field_of("missing field `count` at line 1 column 17"),
+            Some("count".into())
         );
         assert_eq!(field_of("something else entirely"), None);
     }

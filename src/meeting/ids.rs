@@ -2,14 +2,29 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A meeting's public id: what a room system dials (`1000@gateway`) and what the API puts in
 /// its paths. ASCII letters, digits, `.`, `_` and `-`; 1 to 64 characters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct MeetingId(String);
+///
+/// Shared (`Arc<str>`) because every event carries it: cloning it must not allocate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MeetingId(Arc<str>);
+
+impl Serialize for MeetingId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for MeetingId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        MeetingId::new(s).map_err(serde::de::Error::custom)
+    }
+}
 
 impl MeetingId {
     /// Longest accepted meeting id.
@@ -35,7 +50,7 @@ impl MeetingId {
                 meeting: id,
                 reason,
             }),
-            None => Ok(MeetingId(id)),
+            None => Ok(MeetingId(id.into())),
         }
     }
 

@@ -8,6 +8,16 @@
 //!
 //! After every input the engine turns what changed into store writes (meetings, options, room
 //! definitions, pre-assignments) and answers API calls only once their writes are durable.
+//!
+//! ## Extending it (SIP, media)
+//! The gateway joins this struct as another field driven the same way: socket tasks
+//! (`runtime/sip.rs`) send their datagrams and connection events as new [`Request`] variants
+//! (or over a second channel added to the `select!` in [`run`]); [`Engine::poll_timeout`]
+//! becomes the minimum of the meetings' and the gateway's deadlines; `Engine::apply_media`
+//! hands `MediaCommand`s to the media plane; `meeting_ended` and `participant_left` with
+//! reason `removed`/`left` are where calls get a BYE; [`Engine::finish`] is where every call
+//! is hung up at shutdown. Calls attach as participants with [`Control::join`] semantics
+//! (`Actor::Gateway`, `Command::Join`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -17,9 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiMetrics, Control, ControlError, EventSubscription};
 use crate::meeting::{
-    Actor, BreakoutOptions, BreakoutsView, Command, Event, EventKind, MediaCommand, MeetingError,
-    MeetingSpec, MeetingSummary, MeetingView, Meetings, Outcome, ParticipantId, ParticipantView,
-    PreAssignment,
+    Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MediaCommand,
+    MeetingError, MeetingSpec, MeetingSummary, MeetingView, Meetings, Outcome, ParticipantId,
+    ParticipantView, PreAssignment,
 };
 use crate::store::{
     StoreError, StoreHandle, StoredMeeting, StoredPreassignment, StoredRoom, Write,
@@ -65,6 +75,9 @@ pub struct Engine {
     ended: Vec<String>,
     /// Deletes of meetings ended during the current input.
     pending_deletes: Vec<Write>,
+    /// Open (or closing) breakout rooms per meeting, for the gauge.
+    open_rooms: HashMap<String, usize>,
+    dirty_open: HashSet<String>,
 }
 
 fn unix_now() -> i64 {
@@ -89,6 +102,8 @@ impl Engine {
             dirty_preassignments: HashSet::new(),
             ended: Vec::new(),
             pending_deletes: Vec::new(),
+            open_rooms: HashMap::new(),
+            dirty_open: HashSet::new(),
         }
     }
 
@@ -298,6 +313,7 @@ impl Engine {
             // Dropping the sender ends the streams after they read `meeting_ended`.
             self.subscribers.remove(&id);
         }
+        self.count_open_rooms();
         let mut writes = Vec::new();
         let rooms: Vec<String> = self.dirty_rooms.drain().collect();
         let pre: Vec<String> = self.dirty_preassignments.drain().collect();
@@ -345,9 +361,42 @@ impl Engine {
         writes
     }
 
+    fn count_open_rooms(&mut self) {
+        if self.dirty_open.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        for id in self.dirty_open.drain() {
+            let n = match self.meetings.breakouts(now, &id) {
+                Ok(b) if matches!(b.state, BreakoutState::Open | BreakoutState::Closing) => {
+                    b.rooms.len()
+                }
+                _ => 0,
+            };
+            if n == 0 {
+                self.open_rooms.remove(&id);
+            } else {
+                self.open_rooms.insert(id, n);
+            }
+        }
+        let total: usize = self.open_rooms.values().sum();
+        self.metrics.open_rooms.set(total as i64);
+    }
+
     /// Bookkeeping an event implies: metrics and what must be stored.
     fn observe(&mut self, e: &Event) {
         let id = e.meeting.as_str();
+        if matches!(
+            e.kind,
+            EventKind::RoomsOpened { .. }
+                | EventKind::RoomsClosing { .. }
+                | EventKind::RoomsClosed
+                | EventKind::RoomCreated { .. }
+                | EventKind::RoomDeleted { .. }
+                | EventKind::MeetingEnded { .. }
+        ) {
+            self.dirty_open.insert(id.to_owned());
+        }
         match &e.kind {
             EventKind::MeetingCreated { .. } => {
                 self.metrics.meetings.inc();

@@ -107,8 +107,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let path = config.store.path.clone();
     let demo = config.meetings.demo;
     let configured = config.api.token.clone();
-    // SQLite calls block: keep them off the async workers.
-    let (mut store, stored, token, fresh) = tokio::task::spawn_blocking(move || {
+    // SQLite calls block (and FULL fsyncs): keep them off the async workers.
+    let (store, stored, api_token, token_source, fresh) = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&path).with_context(|| format!("store: {}", path.display()))?;
         let interrupted = store.close_interrupted_legs(unix_now())?;
         if interrupted > 0 {
@@ -116,20 +116,18 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         }
         let fresh = store.is_fresh()?;
         let stored = store.load_meetings()?;
-        let token = store.meta(TOKEN_KEY)?;
-        anyhow::Ok((store, stored, token, fresh))
+        let (token, source) = match (configured, store.meta(TOKEN_KEY)?) {
+            (Some(t), _) => (t, TokenSource::Configured),
+            (None, Some(t)) => (t, TokenSource::Stored),
+            (None, None) => {
+                let t = new_token();
+                store.set_meta(TOKEN_KEY, &t)?;
+                (t, TokenSource::Generated)
+            }
+        };
+        anyhow::Ok((store, stored, token, source, fresh))
     })
     .await??;
-
-    let (api_token, token_source) = match (configured, token) {
-        (Some(t), _) => (t, TokenSource::Configured),
-        (None, Some(t)) => (t, TokenSource::Stored),
-        (None, None) => {
-            let t = new_token();
-            store.set_meta(TOKEN_KEY, &t)?;
-            (t, TokenSource::Generated)
-        }
-    };
 
     let mut registry = Registry::default();
     let metrics = ApiMetrics::register(&mut registry);
@@ -137,7 +135,15 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 
     let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
     let mut engine = Engine::new(
-        Meetings::new(Limits::default(), rand::rngs::OsRng.next_u64()),
+        Meetings::new(
+            Limits {
+                max_rooms: config.meetings.max_rooms,
+                max_participants: config.meetings.max_participants,
+                event_log: config.meetings.event_log as usize,
+                ..Limits::default()
+            },
+            rand::rngs::OsRng.next_u64(),
+        ),
         store_handle,
         metrics.clone(),
     );

@@ -187,6 +187,18 @@ impl Store {
         Ok(store)
     }
 
+    /// The journal mode and synchronous level in force (`("wal", 2)` = WAL with FULL), so the
+    /// durability promise in the module docs can be checked.
+    pub fn durability(&self) -> Result<(String, i64), StoreError> {
+        let mode: String = self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        let sync: i64 = self
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        Ok((mode, sync))
+    }
+
     /// The schema version this database is at.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
