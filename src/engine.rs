@@ -223,6 +223,10 @@ impl Leg {
         .min()
     }
 
+    fn has_video(&self) -> bool {
+        self.negotiated.as_ref().is_some_and(|n| n.video.is_some())
+    }
+
     fn view(&self) -> LegView {
         let neg = self.negotiated.as_ref();
         LegView {
@@ -376,6 +380,14 @@ impl Gateway {
         self.pump(now);
     }
 
+    /// A message framed off a stream transport (already parsed by the framer).
+    pub fn handle_sip_message(&mut self, now: Instant, peer: Peer, msg: Message) {
+        if let Err(e) = self.ua.handle_message(now, msg, peer) {
+            tracing::debug!(%e, remote = %peer.addr, "SIP message refused");
+        }
+        self.pump(now);
+    }
+
     /// The shell could not bind a leg's RTP ports: end that call.
     pub fn handle_media_failed(&mut self, now: Instant, leg: LegId) {
         if let Some(l) = self.legs.get_mut(&leg) {
@@ -402,7 +414,7 @@ impl Gateway {
             MediaEvent::Dtmf { leg, digit, .. } => self.on_digit(now, leg, digit),
             MediaEvent::KeyframeNeeded { leg } => {
                 // Room systems that ignore RTCP feedback honour this (RFC 5168).
-                if let Some(l) = self.legs.get(&leg) {
+                if let Some(l) = self.legs.get(&leg).filter(|l| l.has_video()) {
                     let call = l.call;
                     let _ = self.ua.info(
                         now,
@@ -1060,8 +1072,7 @@ impl Gateway {
                     .map(|o| o.id)
                     .collect();
                 for leg in others {
-                    self.out
-                        .push_back(Output::Media(media::MediaCommand::RequestKeyframe { leg }));
+                    self.request_keyframe(leg);
                 }
             }
         }
@@ -1369,6 +1380,14 @@ impl Gateway {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// After a move the newcomer's video must start with a keyframe (RFC 5104 §3.5.1).
+    fn request_keyframe(&mut self, leg: LegId) {
+        if self.legs.get(&leg).is_some_and(Leg::has_video) {
+            self.out
+                .push_back(Output::Media(media::MediaCommand::RequestKeyframe { leg }));
         }
     }
 

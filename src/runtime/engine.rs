@@ -26,14 +26,19 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiMetrics, Control, ControlError, EventSubscription};
+use crate::engine::{Gateway, Output};
 use crate::meeting::{
-    Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MediaCommand,
-    MeetingError, MeetingSpec, MeetingSummary, MeetingView, Meetings, Outcome, ParticipantId,
-    ParticipantView, PreAssignment,
+    Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MeetingError,
+    MeetingSpec, MeetingSummary, MeetingView, Outcome, ParticipantId, ParticipantView,
+    PreAssignment,
 };
+use crate::runtime::media::{MediaShard, ShardCommand, ShardEvent};
+use crate::runtime::sip::{SipIn, SipSender};
 use crate::store::{
     StoreError, StoreHandle, StoredMeeting, StoredPreassignment, StoredRoom, Write,
 };
+use std::net::IpAddr;
+use std::time::Duration;
 
 type Reply<T> = oneshot::Sender<Result<T, ControlError>>;
 
@@ -64,7 +69,11 @@ const SUBSCRIBER_BUFFER: usize = 1024;
 
 /// The core state and its outputs' destinations.
 pub struct Engine {
-    meetings: Meetings,
+    gateway: Gateway,
+    sip: Option<SipSender>,
+    media: Option<MediaShard>,
+    /// The address the media shard binds and our SDP advertises.
+    media_ip: IpAddr,
     store: StoreHandle,
     metrics: ApiMetrics,
     /// One broadcast channel per meeting that has (or had) an event-stream subscriber.
@@ -92,9 +101,12 @@ fn options_json(o: &BreakoutOptions) -> String {
 }
 
 impl Engine {
-    pub fn new(meetings: Meetings, store: StoreHandle, metrics: ApiMetrics) -> Engine {
+    pub fn new(gateway: Gateway, store: StoreHandle, metrics: ApiMetrics) -> Engine {
         Engine {
-            meetings,
+            gateway,
+            sip: None,
+            media: None,
+            media_ip: IpAddr::from([127, 0, 0, 1]),
             store,
             metrics,
             subscribers: HashMap::new(),
@@ -104,6 +116,52 @@ impl Engine {
             pending_deletes: Vec::new(),
             open_rooms: HashMap::new(),
             dirty_open: HashSet::new(),
+        }
+    }
+
+    /// Connects the SIP transports and the media shard (absent in API-only tests).
+    pub fn attach_io(&mut self, sip: SipSender, media: MediaShard, media_ip: IpAddr) {
+        self.sip = Some(sip);
+        self.media = Some(media);
+        self.media_ip = media_ip;
+    }
+
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// A SIP message or a transport failure from the socket tasks.
+    pub fn handle_sip(&mut self, now: Instant, input: SipIn) {
+        match input {
+            SipIn::Datagram { peer, data } => self.gateway.handle_sip(now, peer, data),
+            SipIn::Message { peer, message } => self.gateway.handle_sip_message(now, peer, message),
+            SipIn::TransportError { peer } => self.gateway.handle_transport_error(now, peer),
+        }
+        self.flush();
+    }
+
+    /// An event from the media shard.
+    pub fn handle_media(&mut self, now: Instant, ev: ShardEvent) {
+        match ev {
+            ShardEvent::Media(ev) => self.gateway.handle_media_event(now, ev),
+            ShardEvent::OpenFailed { leg, error } => {
+                tracing::warn!(leg = leg.0, %error, "RTP ports could not be bound");
+                self.gateway.handle_media_failed(now, leg);
+            }
+        }
+        self.flush();
+    }
+
+    /// Refuse new calls and hang up every call (graceful shutdown).
+    pub fn begin_shutdown(&mut self, now: Instant) {
+        self.gateway.begin_shutdown(now);
+        self.flush();
+    }
+
+    /// Drains outputs and writes what they imply, without an API reply waiting on them.
+    fn flush(&mut self) {
+        for w in self.drain(true) {
+            self.store.write(w);
         }
     }
 
@@ -131,7 +189,10 @@ impl Engine {
                     .collect(),
                 rooms: m.rooms.into_iter().map(|r| r.name).collect(),
             };
-            match self.meetings.create_meeting(now, spec) {
+            match self
+                .gateway
+                .with_meetings(now, |m| m.create_meeting(now, spec))
+            {
                 Ok(_) => n += 1,
                 Err(e) => {
                     tracing::error!(meeting = %m.id, error = %e, "stored meeting not restored")
@@ -174,7 +235,9 @@ impl Engine {
                 })
                 .collect(),
         };
-        let view = self.meetings.create_meeting(now, spec)?;
+        let view = self
+            .gateway
+            .with_meetings(now, |m| m.create_meeting(now, spec))?;
         // The meeting row first: room and pre-assignment rows refer to it.
         let mut writes = vec![put, pre];
         writes.extend(self.drain(true));
@@ -182,16 +245,14 @@ impl Engine {
     }
 
     /// The next deadline of the core.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.meetings.poll_timeout()
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.gateway.poll_timeout()
     }
 
     /// Fires due timers and drains their outputs.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.meetings.handle_timeout(now);
-        for w in self.drain(true) {
-            self.store.write(w);
-        }
+        self.gateway.handle_timeout(now);
+        self.flush();
     }
 
     /// Handles one request; the reply is sent now, or once its store writes are durable.
@@ -204,35 +265,55 @@ impl Engine {
                 }
             },
             Request::ListMeetings(reply) => {
-                let _ = reply.send(Ok(self.meetings.list()));
+                let _ = reply.send(Ok(self.gateway.meetings().list()));
             }
             Request::Meeting(id, reply) => {
-                let _ = reply.send(self.meetings.get(now, &id).map_err(Into::into));
+                let _ = reply.send(self.gateway.meetings().get(now, &id).map_err(Into::into));
             }
-            Request::EndMeeting(id, reply) => match self.meetings.end_meeting(now, &id) {
-                Ok(participants) => {
-                    let writes = self.drain(true);
-                    self.reply_after(writes, reply, participants);
+            Request::EndMeeting(id, reply) => {
+                match self.gateway.with_meetings(now, |m| m.end_meeting(now, &id)) {
+                    Ok(participants) => {
+                        let writes = self.drain(true);
+                        self.reply_after(writes, reply, participants);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e.into()));
+                    }
                 }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
-            },
+            }
             Request::Participants(id, reply) => {
-                let _ = reply.send(self.meetings.participants(&id).map_err(Into::into));
+                let _ = reply.send(
+                    self.gateway
+                        .meetings()
+                        .participants(&id)
+                        .map_err(Into::into),
+                );
             }
             Request::Participant(id, p, reply) => {
-                let _ = reply.send(self.meetings.participant(&id, p).map_err(Into::into));
+                let _ = reply.send(
+                    self.gateway
+                        .meetings()
+                        .participant(&id, p)
+                        .map_err(Into::into),
+                );
             }
             Request::Breakouts(id, reply) => {
-                let _ = reply.send(self.meetings.breakouts(now, &id).map_err(Into::into));
+                let _ = reply.send(
+                    self.gateway
+                        .meetings()
+                        .breakouts(now, &id)
+                        .map_err(Into::into),
+                );
             }
             Request::Command {
                 meeting,
                 actor,
                 cmd,
                 reply,
-            } => match self.meetings.handle(now, &meeting, actor, cmd) {
+            } => match self
+                .gateway
+                .with_meetings(now, |m| m.handle(now, &meeting, actor, cmd))
+            {
                 Ok(outcome) => {
                     let writes = self.drain(true);
                     self.reply_after(writes, reply, outcome);
@@ -256,9 +337,9 @@ impl Engine {
         id: &str,
         since: Option<u64>,
     ) -> Result<EventSubscription, ControlError> {
-        let last_seq = self.meetings.last_seq(id)?;
+        let last_seq = self.gateway.meetings().last_seq(id)?;
         let backlog = match since {
-            Some(s) => self.meetings.events_since(id, s)?,
+            Some(s) => self.gateway.meetings().events_since(id, s)?,
             None => Vec::new(),
         };
         // Taken in the same step as the backlog, and every event is broadcast in `drain`
@@ -299,14 +380,61 @@ impl Engine {
     /// Drains the core's outputs: media commands to the media plane, events to subscribers
     /// and metrics; returns the store writes they imply (none when `persist` is false).
     fn drain(&mut self, persist: bool) -> Vec<Write> {
-        while let Some(m) = self.meetings.poll_media() {
-            self.apply_media(m);
+        let mut wake_media = false;
+        while let Some(out) = self.gateway.poll_output() {
+            match out {
+                Output::Sip(t) => {
+                    if let Some(sip) = &self.sip {
+                        sip.send(t.destination, t.payload);
+                    }
+                }
+                Output::MediaOpen {
+                    leg,
+                    audio_port,
+                    video_port,
+                } => {
+                    wake_media |= self.to_media(ShardCommand::Open {
+                        leg,
+                        ip: self.media_ip,
+                        audio_port,
+                        video_port,
+                    });
+                }
+                Output::MediaPeer {
+                    leg,
+                    audio_rtp,
+                    audio_rtcp,
+                    video_rtp,
+                    video_rtcp,
+                } => {
+                    wake_media |= self.to_media(ShardCommand::Peer {
+                        leg,
+                        audio_rtp,
+                        audio_rtcp,
+                        video_rtp,
+                        video_rtcp,
+                    });
+                }
+                Output::Media(cmd) => wake_media |= self.to_media(ShardCommand::Media(cmd)),
+                Output::MediaClose { leg } => {
+                    wake_media |= self.to_media(ShardCommand::Close { leg })
+                }
+                Output::Meeting(e) => {
+                    self.observe(&e);
+                    if let Some(tx) = self.subscribers.get(e.meeting.as_str()) {
+                        // No receivers is fine: nobody is watching right now.
+                        let _ = tx.send(e);
+                    }
+                }
+                Output::LegUpdated(_) => {}
+                Output::LegEnded(view, end) => {
+                    tracing::debug!(leg = view.id, call_id = %view.call_id, by = end.by, "leg ended");
+                }
+            }
         }
-        while let Some(e) = self.meetings.poll_event() {
-            self.observe(&e);
-            if let Some(tx) = self.subscribers.get(e.meeting.as_str()) {
-                // No receivers is fine: nobody is watching right now.
-                let _ = tx.send(e);
+        if wake_media {
+            if let Some(m) = &self.media {
+                m.wake();
             }
         }
         for id in self.ended.drain(..) {
@@ -321,7 +449,7 @@ impl Engine {
             return writes;
         }
         for id in rooms {
-            let Ok(view) = self.meetings.get(Instant::now(), &id) else {
+            let Ok(view) = self.gateway.meetings().get(Instant::now(), &id) else {
                 continue; // ended in the same input; its delete is queued below
             };
             writes.push(Write::PutRooms {
@@ -342,7 +470,7 @@ impl Engine {
             });
         }
         for id in pre {
-            let Ok(view) = self.meetings.get(Instant::now(), &id) else {
+            let Ok(view) = self.gateway.meetings().get(Instant::now(), &id) else {
                 continue;
             };
             writes.push(Write::PutPreassignments {
@@ -367,7 +495,7 @@ impl Engine {
         }
         let now = Instant::now();
         for id in self.dirty_open.drain() {
-            let n = match self.meetings.breakouts(now, &id) {
+            let n = match self.gateway.meetings().breakouts(now, &id) {
                 Ok(b) if matches!(b.state, BreakoutState::Open | BreakoutState::Closing) => {
                     b.rooms.len()
                 }
@@ -429,32 +557,71 @@ impl Engine {
         }
     }
 
-    /// Where media commands go. There is no media plane in this build yet: the integrator
-    /// connects `media` here; until then the commands are only traced.
-    fn apply_media(&mut self, cmd: MediaCommand) {
-        tracing::trace!(?cmd, "media command (no media plane attached)");
+    /// Queues a command for the media shard; true when one was queued (wake it after).
+    fn to_media(&self, cmd: ShardCommand) -> bool {
+        match &self.media {
+            Some(m) => {
+                m.send(cmd);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Called once when the engine stops, after the last request: the place to hang up calls
     /// (BYE) once the SIP gateway lives here. Returns when the store has everything.
     pub async fn finish(self) {
+        if let Some(m) = self.media {
+            let _ = tokio::task::spawn_blocking(move || m.stop()).await;
+        }
         if self.store.flush().await.is_err() {
             tracing::error!("store writer stopped before the final flush");
         }
     }
 }
 
-/// The engine task: requests and the core's deadline in, until `stop` is cancelled; then the
-/// requests already queued are answered, [`Engine::finish`] runs, and the task ends.
-pub async fn run(mut engine: Engine, mut rx: mpsc::Receiver<Request>, stop: CancellationToken) {
+/// How long a graceful shutdown waits for hung-up calls to finish their BYE transactions.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The engine task: requests, SIP, media events and the core's deadline in, until `stop` is
+/// cancelled; then new calls are refused, every call is hung up, the task waits (at most
+/// [`DRAIN_TIMEOUT`]) for the BYEs to complete, answers the requests already queued, runs
+/// [`Engine::finish`] and ends.
+pub async fn run(
+    mut engine: Engine,
+    mut rx: mpsc::Receiver<Request>,
+    mut sip_rx: mpsc::Receiver<SipIn>,
+    mut media_rx: mpsc::UnboundedReceiver<ShardEvent>,
+    stop: CancellationToken,
+) {
+    let mut draining_until: Option<Instant> = None;
+    let mut api_open = true;
     loop {
-        let deadline = engine.poll_timeout();
+        if let Some(d) = draining_until {
+            if engine.gateway.leg_count() == 0 || Instant::now() >= d {
+                break;
+            }
+        }
+        let deadline = match (engine.poll_timeout(), draining_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         tokio::select! {
             biased;
-            _ = stop.cancelled() => break,
-            req = rx.recv() => match req {
+            _ = stop.cancelled(), if draining_until.is_none() => {
+                let now = Instant::now();
+                engine.begin_shutdown(now);
+                draining_until = Some(now + DRAIN_TIMEOUT);
+            }
+            m = media_rx.recv() => if let Some(m) = m {
+                engine.handle_media(Instant::now(), m);
+            },
+            s = sip_rx.recv() => if let Some(s) = s {
+                engine.handle_sip(Instant::now(), s);
+            },
+            req = rx.recv(), if api_open => match req {
                 Some(req) => engine.handle(Instant::now(), req),
-                None => break,
+                None => api_open = false,
             },
             _ = sleep_until(deadline), if deadline.is_some() => {
                 engine.handle_timeout(Instant::now());

@@ -30,6 +30,9 @@
 //! writer outlives the engine, so nothing acknowledged is lost.
 
 pub mod engine;
+pub mod media;
+pub mod prompts;
+pub mod sip;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,13 +49,21 @@ use tokio_util::task::TaskTracker;
 
 use crate::api::{self, ApiMetrics, ApiState, Tokens};
 use crate::config::{Config, LogFormat};
+use crate::engine::{Gateway, GatewayConfig};
 use crate::meeting::{BreakoutOptions, Limits, MeetingSpec, Meetings};
+use crate::sip::ua::UaConfig;
 use crate::store::{Store, StoreWriter};
+use media::MediaShard;
+use sip::{SipLimits, SipTransports};
 
 pub use engine::{Engine, EngineHandle, Request};
 
 /// Requests queued to the engine before senders wait (back-pressure on the API).
 const ENGINE_QUEUE: usize = 1024;
+
+/// SIP messages queued to the engine; past this UDP datagrams are dropped (and retransmitted
+/// by their senders) so a flood cannot grow memory or starve timers.
+const SIP_QUEUE: usize = 8192;
 
 /// Key of the generated API token in the store's `meta` table.
 const TOKEN_KEY: &str = "api_token";
@@ -78,6 +89,10 @@ pub struct Server {
     front_tasks: TaskTracker,
     engine_stop: CancellationToken,
     engine_task: JoinHandle<()>,
+    /// SIP sockets outlive the engine's drain, so BYEs sent at shutdown get their answers.
+    sip_stop: CancellationToken,
+    sip_tasks: TaskTracker,
+    sip_addrs: Vec<(crate::sip::transaction::Transport, SocketAddr)>,
     writer: StoreWriter,
 }
 
@@ -134,19 +149,57 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let registry = Arc::new(registry);
 
     let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
+
+    // SIP sockets first: a listen address that cannot be bound stops start-up with its name.
+    let sip = SipTransports::bind(&config.sip.listen).await?;
+    let sip_addrs = sip.local_addrs();
+    let first = sip_addrs
+        .first()
+        .map(|(_, a)| *a)
+        .context("sip.listen: at least one listen address is needed")?;
+    // Media goes out of the address SIP answers on; a wildcard listener advertises loopback
+    // until a public address is configured.
+    let media_ip = if first.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        first.ip()
+    };
+    let gateway_cfg = GatewayConfig {
+        ua: UaConfig {
+            sent_by: first.to_string(),
+            ..UaConfig::default()
+        },
+        media_address: media_ip,
+        rtp_ports: (config.rtp.ports.first, config.rtp.ports.last),
+        prompts: prompts::load(),
+        seed: rand::rngs::OsRng.next_u64(),
+        ..GatewayConfig::default()
+    };
+    let meetings = Meetings::new(
+        Limits {
+            max_rooms: config.meetings.max_rooms,
+            max_participants: config.meetings.max_participants,
+            event_log: config.meetings.event_log as usize,
+            ..Limits::default()
+        },
+        rand::rngs::OsRng.next_u64(),
+    );
     let mut engine = Engine::new(
-        Meetings::new(
-            Limits {
-                max_rooms: config.meetings.max_rooms,
-                max_participants: config.meetings.max_participants,
-                event_log: config.meetings.event_log as usize,
-                ..Limits::default()
-            },
-            rand::rngs::OsRng.next_u64(),
-        ),
+        Gateway::new(gateway_cfg, meetings),
         store_handle,
         metrics.clone(),
     );
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let shard =
+        MediaShard::spawn(rand::rngs::OsRng.next_u64(), media_tx).context("media shard thread")?;
+    let (sip_tx, sip_rx) = mpsc::channel(SIP_QUEUE);
+    let sip_stop = CancellationToken::new();
+    let sip_tasks = TaskTracker::new();
+    let sender = sip.spawn(sip_tx, SipLimits::default(), &sip_tasks, sip_stop.clone());
+    engine.attach_io(sender, shard, media_ip);
+    for (t, a) in &sip_addrs {
+        tracing::info!(transport = t.via_token(), addr = %a, "SIP listening");
+    }
     let now = Instant::now();
     let restored = engine.restore(now, stored);
     if fresh && demo {
@@ -170,7 +223,13 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let (tx, rx) = mpsc::channel(ENGINE_QUEUE);
     let control = EngineHandle::new(tx);
     let engine_stop = CancellationToken::new();
-    let engine_task = tokio::spawn(engine::run(engine, rx, engine_stop.clone()));
+    let engine_task = tokio::spawn(engine::run(
+        engine,
+        rx,
+        sip_rx,
+        media_rx,
+        engine_stop.clone(),
+    ));
 
     let front = CancellationToken::new();
     let front_tasks = TaskTracker::new();
@@ -207,6 +266,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         front_tasks,
         engine_stop,
         engine_task,
+        sip_stop,
+        sip_tasks,
+        sip_addrs,
         writer,
     })
 }
@@ -222,6 +284,11 @@ impl Server {
     /// The bound HTTP address (useful with port 0).
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// The bound SIP listen addresses (useful with port 0).
+    pub fn sip_addrs(&self) -> &[(crate::sip::transaction::Transport, SocketAddr)] {
+        &self.sip_addrs
     }
 
     /// The host-level API token in force.
@@ -256,6 +323,9 @@ impl Server {
         if let Err(e) = self.engine_task.await {
             tracing::error!(error = %e, "engine task failed");
         }
+        self.sip_stop.cancel();
+        self.sip_tasks.close();
+        self.sip_tasks.wait().await;
         let writer = self.writer;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         tracing::info!("shutdown complete");

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-pub const TOKEN: &str = "test-host-token";
+pub const TOKEN: &str = "test-host-token-0123456789";
 
 /// A free loopback port for both UDP and TCP (SIP listens on both).
 pub fn free_port() -> u16 {
