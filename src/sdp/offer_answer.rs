@@ -305,6 +305,13 @@ impl OfferAnswerError {
             _ => (399, "Malformed session description"),
         }
     }
+
+    /// The whole Warning header value: `305 roomgate "Incompatible media format"`
+    /// (RFC 3261 §20.43: code, agent, quoted text).
+    pub fn warning_value(&self, agent: &str) -> String {
+        let (code, text) = self.warning();
+        format!("{code} {agent} \"{text}\"")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
