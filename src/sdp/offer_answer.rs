@@ -364,6 +364,11 @@ impl OfferAnswerState {
         self.version
     }
 
+    /// The last SDP we produced (offer or answer), e.g. to send again unchanged.
+    pub fn last_local(&self) -> Option<&SessionDescription> {
+        self.last_local.as_ref()
+    }
+
     /// Whether the peer holds us (last exchange).
     pub fn remote_hold(&self) -> bool {
         self.remote_hold
