@@ -101,5 +101,9 @@ fn refused_reoffer_leaves_the_session_as_it_was() {
     let err = answer(&fixture("no_common_codec"), &local, &mut state).unwrap_err();
     assert_eq!(err.status_code(), 488);
     assert_eq!(err.warning().0, 305);
+    assert_eq!(
+        err.warning_value("roomgate"),
+        "305 roomgate \"Incompatible media format\""
+    );
     assert_eq!(state, before);
 }

@@ -77,6 +77,8 @@ fn our_offer_lists_every_codec_and_is_stable() {
     // Nothing changed: same version (RFC 3264 §8).
     let again = offer(&local(), &mut state);
     assert_eq!(again, o);
+    assert_eq!(state.last_local(), Some(&o));
+    assert_eq!(state.version(), 1);
     // Hold: sendonly, version + 1.
     let mut holding = local();
     holding.direction = Direction::SendOnly;

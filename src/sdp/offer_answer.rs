@@ -305,6 +305,13 @@ impl OfferAnswerError {
             _ => (399, "Malformed session description"),
         }
     }
+
+    /// The whole Warning header value: `305 roomgate "Incompatible media format"`
+    /// (RFC 3261 §20.43: code, agent, quoted text).
+    pub fn warning_value(&self, agent: &str) -> String {
+        let (code, text) = self.warning();
+        format!("{code} {agent} \"{text}\"")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,6 +362,11 @@ impl OfferAnswerState {
     /// The `o=` version of the last SDP we produced.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The last SDP we produced (offer or answer), e.g. to send again unchanged.
+    pub fn last_local(&self) -> Option<&SessionDescription> {
+        self.last_local.as_ref()
     }
 
     /// Whether the peer holds us (last exchange).
