@@ -93,3 +93,22 @@ fn option_ranges_are_checked_naming_the_field() {
         .unwrap_err();
     assert_eq!(e.field(), Some("countdown_s"));
 }
+
+#[test]
+fn scheduling_too_many_rooms_is_refused_naming_rooms() {
+    let mut m = Meetings::new(Limits::default(), 1);
+    let e = m
+        .create_meeting(
+            std::time::Instant::now(),
+            MeetingSpec {
+                id: "2000".into(),
+                rooms: (1..=101).map(|i| format!("R{i}")).collect(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e, MeetingError::TooManyRooms { max: 100 });
+    assert_eq!(e.field(), Some("rooms"));
+    assert!(m.list().is_empty());
+    assert!(m.poll_event().is_none(), "nothing was announced");
+}

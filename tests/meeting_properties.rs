@@ -333,7 +333,7 @@ fn is_even(sizes: &[usize]) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; `PROPTEST_CASES=5000` for a longer hunt.
 
     #[test]
     fn random_command_sequences_keep_every_invariant(ops in proptest::collection::vec(op(), 1..80)) {

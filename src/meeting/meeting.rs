@@ -168,8 +168,7 @@ impl Meeting {
         spec.options.validate()?;
         Self::check_preassignments(&spec.preassignments, limits)?;
         if spec.rooms.len() > limits.max_rooms as usize {
-            return Err(MeetingError::CountOutOfRange {
-                count: u32::try_from(spec.rooms.len()).unwrap_or(u32::MAX),
+            return Err(MeetingError::TooManyRooms {
                 max: limits.max_rooms,
             });
         }

@@ -17,6 +17,36 @@
 //! detach, mute; apply these first, so media follows within the same tick) and
 //! [`Meetings::poll_event`] (what observers see), and wait until [`Meetings::poll_timeout`].
 //!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use roomgate::meeting::*;
+//!
+//! let t0 = Instant::now();
+//! let mut meetings = Meetings::new(Limits::default(), 7);
+//! meetings.create_meeting(t0, MeetingSpec { id: "1000".into(), ..Default::default() })?;
+//! let alice = meetings.join(t0, "1000", JoinRequest {
+//!     name: "Boardroom".into(),
+//!     identity: "sip:boardroom@corp.example".into(),
+//!     role: Role::Participant,
+//!     passcode: None,
+//! })?;
+//! meetings.handle(t0, "1000", Actor::Host, Command::CreateBreakouts {
+//!     count: 2, assign: AssignMode::Auto, seed: Some(1),
+//!     options: Some(BreakoutOptions { close_after_s: Some(600), ..Default::default() }),
+//! })?;
+//! meetings.handle(t0, "1000", Actor::Host, Command::Open)?;
+//! // Media first (the leg now mixes in its breakout room), then observers.
+//! while let Some(cmd) = meetings.poll_media() { /* engine: apply to the mixer */ let _ = cmd; }
+//! while let Some(event) = meetings.poll_event() { /* API: fan out */ let _ = event; }
+//! assert!(matches!(meetings.participant("1000", alice)?.room, Place::Room(_)));
+//! // Ten minutes later the runtime's one sleep ends; the rooms start their countdown.
+//! assert_eq!(meetings.poll_timeout(), Some(t0 + Duration::from_secs(600)));
+//! meetings.handle_timeout(t0 + Duration::from_secs(600));
+//! assert_eq!(meetings.breakouts(t0 + Duration::from_secs(600), "1000")?.state,
+//!            BreakoutState::Closing);
+//! # Ok::<(), MeetingError>(())
+//! ```
+//!
 //! ## Guarantees
 //! - A command either happens whole or not at all: handlers validate everything before the
 //!   first change, and a refused command ([`MeetingError`]) leaves no trace, not even an event.
