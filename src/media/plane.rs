@@ -7,7 +7,8 @@ use super::leg::Leg;
 use super::mixer::{Room, Scratch};
 use super::prompt::PromptPlayer;
 use super::rtcp::{
-    report_interval, Fir, FirEntry, Nack, Pli, ReceiverReport, Remb, RtcpPacket, Tmmbr, TmmbrEntry,
+    report_interval, Fir, FirEntry, Nack, Pli, ReceiverReport, Remb, RtcpPacket, Sdes,
+    SenderReport, Tmmbr, TmmbrEntry,
 };
 use super::rtp::RtpPacket;
 use super::video::{self, VideoLeg};
@@ -308,6 +309,7 @@ impl MediaPlane {
             }
             let bytes = v.out.rewrite(packet, &pkt, v.local_ssrc, now);
             v.packets_out += 1;
+            v.bytes_out += pkt.payload.len() as u64;
             self.out.push_back(MediaOutput::Transmit(Transmit {
                 leg: l.id,
                 kind: PacketKind::VideoRtp,
@@ -376,6 +378,29 @@ impl MediaPlane {
                 kind: PacketKind::AudioRtcp,
                 bytes,
             }));
+            // The video we forward to this leg is our stream too: an SR for it (RFC 3550 §6.4.1).
+            if let Some(v) = leg.video.as_mut() {
+                if v.packets_out > v.reported_out {
+                    v.reported_out = v.packets_out;
+                    let sr = RtcpPacket::SenderReport(SenderReport {
+                        ssrc: v.local_ssrc,
+                        ntp,
+                        rtp_ts: v.out.rtp_ts_at(now).unwrap_or(0),
+                        packet_count: v.packets_out as u32,
+                        octet_count: v.bytes_out as u32,
+                        reports: vec![],
+                    });
+                    let sdes = RtcpPacket::Sdes(Sdes {
+                        ssrc: v.local_ssrc,
+                        cname: leg.cname.clone(),
+                    });
+                    self.out.push_back(MediaOutput::Transmit(Transmit {
+                        leg: leg.id,
+                        kind: PacketKind::VideoRtcp,
+                        bytes: RtcpPacket::write_compound(&[sr, sdes]),
+                    }));
+                }
+            }
             self.out
                 .push_back(MediaOutput::Event(MediaEvent::Stats(Box::new(leg.stats()))));
         }
