@@ -83,7 +83,13 @@ impl Rig {
                     .handle_command(now, MediaCommand::AddLeg { leg: id, params })
                     .expect("add");
                 plane
-                    .handle_command(now, MediaCommand::Attach { leg: id, room: RoomKey(r) })
+                    .handle_command(
+                        now,
+                        MediaCommand::Attach {
+                            leg: id,
+                            room: RoomKey(r),
+                        },
+                    )
                     .expect("attach");
                 // 400 Hz + 50·p: an integer number of cycles in 20 ms, so one payload repeats.
                 let payload = if p < s.talkers_per_room {
@@ -201,26 +207,36 @@ fn measure(mut f: impl FnMut(), ticks: u32, batches: usize) -> f64 {
 }
 
 fn summary() {
+    // Under `cargo test --all-targets` (no --bench flag) run a smoke pass only.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let (batches, ticks) = if quick { (1, 2) } else { (15, 100) };
     println!();
     println!("mixer capacity (release, one shared 20 ms tick; median of 15 batches of 100 ticks)");
     println!(
         "{:<20} {:>6} {:>12} {:>12} {:>12} {:>12} {:>12} {:>8}",
-        "scenario", "legs", "tick µs", "rx+tick µs", "ns/leg tick", "ns/leg rx+t", "floor ns/leg", "ratio"
+        "scenario",
+        "legs",
+        "tick µs",
+        "rx+tick µs",
+        "ns/leg tick",
+        "ns/leg rx+t",
+        "floor ns/leg",
+        "ratio"
     );
     for s in &SCENARIOS {
         let legs = (s.rooms * s.per_room) as f64;
         let mut rig = Rig::new(s);
         // Tick only: packets are fed outside the timed region.
         let mut tick_ns = Vec::new();
-        for _ in 0..15 {
+        for _ in 0..batches {
             let mut total = Duration::ZERO;
-            for _ in 0..100 {
+            for _ in 0..ticks {
                 rig.receive();
                 let t = Instant::now();
                 rig.tick();
                 total += t.elapsed();
             }
-            tick_ns.push(total.as_nanos() as f64 / 100.0);
+            tick_ns.push(total.as_nanos() as f64 / ticks as f64);
         }
         tick_ns.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
         let tick = tick_ns[tick_ns.len() / 2];
@@ -229,16 +245,16 @@ fn summary() {
                 rig.receive();
                 rig.tick();
             },
-            100,
-            15,
+            ticks,
+            batches,
         );
         let mut floor = Floor::new(s);
         let base = measure(
             || {
                 floor.tick();
             },
-            100,
-            15,
+            ticks,
+            batches,
         );
         println!(
             "{:<20} {:>6} {:>12.1} {:>12.1} {:>12.0} {:>12.0} {:>12.0} {:>8.2}",
@@ -254,10 +270,7 @@ fn summary() {
         assert_eq!(rig.plane.late_ticks(), 0);
     }
     let rig = Rig::new(&SCENARIOS[0]);
-    let bytes = rig
-        .plane
-        .leg_memory_bytes(LegId(0))
-        .expect("leg 0 exists");
+    let bytes = rig.plane.leg_memory_bytes(LegId(0)).expect("leg 0 exists");
     println!(
         "memory per G.711 audio leg (struct + buffers, steady state): {} bytes ({:.1} KiB; goal ≤ 64 KiB)",
         bytes,
