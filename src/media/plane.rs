@@ -19,6 +19,7 @@ use super::{
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
 /// The media plane of one shard. Sans-IO: see [`crate::media`].
@@ -26,7 +27,7 @@ pub struct MediaPlane {
     rng: SmallRng,
     legs: Vec<Option<Leg>>,
     free: Vec<usize>,
-    index: HashMap<LegId, usize>,
+    index: HashMap<LegId, usize, BuildHasherDefault<LegIdHasher>>,
     rooms: BTreeMap<RoomKey, Room>,
     out: VecDeque<MediaOutput>,
     scratch: Scratch,
@@ -36,6 +37,25 @@ pub struct MediaPlane {
     late_ticks: u64,
     /// Our NTP clock: the NTP time at an instant (RFC 3550 §4 wallclock for SRs).
     ntp_ref: Option<(Instant, u64)>,
+}
+
+/// FxHash-style hasher for the leg index: leg ids come from the engine, not the network, and
+/// this lookup runs for every received packet.
+#[derive(Default)]
+struct LegIdHasher(u64);
+
+impl Hasher for LegIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 /// Receiver feedback to relay to a video source.
@@ -67,7 +87,7 @@ impl MediaPlane {
             rng: SmallRng::seed_from_u64(seed),
             legs: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             rooms: BTreeMap::new(),
             out: VecDeque::new(),
             scratch: Scratch::default(),
