@@ -207,6 +207,9 @@ fn measure(mut f: impl FnMut(), ticks: u32, batches: usize) -> f64 {
 }
 
 fn summary() {
+    // Under `cargo test --all-targets` (no --bench flag) run a smoke pass only.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let (batches, ticks) = if quick { (1, 2) } else { (15, 100) };
     println!();
     println!("mixer capacity (release, one shared 20 ms tick; median of 15 batches of 100 ticks)");
     println!(
@@ -225,15 +228,15 @@ fn summary() {
         let mut rig = Rig::new(s);
         // Tick only: packets are fed outside the timed region.
         let mut tick_ns = Vec::new();
-        for _ in 0..15 {
+        for _ in 0..batches {
             let mut total = Duration::ZERO;
-            for _ in 0..100 {
+            for _ in 0..ticks {
                 rig.receive();
                 let t = Instant::now();
                 rig.tick();
                 total += t.elapsed();
             }
-            tick_ns.push(total.as_nanos() as f64 / 100.0);
+            tick_ns.push(total.as_nanos() as f64 / ticks as f64);
         }
         tick_ns.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
         let tick = tick_ns[tick_ns.len() / 2];
@@ -242,16 +245,16 @@ fn summary() {
                 rig.receive();
                 rig.tick();
             },
-            100,
-            15,
+            ticks,
+            batches,
         );
         let mut floor = Floor::new(s);
         let base = measure(
             || {
                 floor.tick();
             },
-            100,
-            15,
+            ticks,
+            batches,
         );
         println!(
             "{:<20} {:>6} {:>12.1} {:>12.1} {:>12.0} {:>12.0} {:>12.0} {:>8.2}",

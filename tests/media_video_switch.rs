@@ -314,6 +314,22 @@ fn speaker_switches_and_moves_keep_streams_continuous() {
         |p| matches!(p, RtcpPacket::Remb(r) if r.ssrcs == vec![0x7004] && r.bitrate > 290_000)
     ));
 
+    // Within a few seconds every receiver gets an SR for the video stream we send it.
+    for _ in 0..400 {
+        rig.step();
+    }
+    let srs = rig.rtcp[&3]
+        .iter()
+        .filter_map(|p| match p {
+            RtcpPacket::SenderReport(sr) => Some(sr.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    let sr = srs.last().expect("video SR to leg 3");
+    assert_eq!(sr.ssrc, 0x5003);
+    assert!(sr.packet_count as usize <= rig.video[&3].len());
+    assert!(sr.packet_count > 0);
+
     let st = rig.sim.plane.stats(LegId(3)).expect("stats");
     let v = st.video.expect("video negotiated").expect("forwardable");
     assert_eq!(v.source, Some(LegId(4)));

@@ -259,6 +259,22 @@ impl JitterBuffer {
         let mut filled = 0usize;
         let mut real = 0usize;
         let mut concealed = false;
+        // Fast path, the common case: one packet exactly covers this frame; decode it in place.
+        if self.pcm_pos >= self.pcm.len() {
+            if let Some(first) = self.slots.first() {
+                if first.ext_ts == playout
+                    && self.codec.payload_duration(first.data.len()) as i64 == self.frame_units
+                {
+                    let s = self.slots.remove(0);
+                    self.decoder.decode_slice(&s.data, out);
+                    self.recent[self.recent_next] = s.ext_ts;
+                    self.recent_next = (self.recent_next + 1) % self.recent.len();
+                    self.spare.push(s.data);
+                    filled = n;
+                    real = n;
+                }
+            }
+        }
         while filled < n {
             let pos = playout + (filled / spu) as i64;
             let pcm_end = self.pcm_ts + ((self.pcm.len()) / spu) as i64;

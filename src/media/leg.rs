@@ -375,22 +375,24 @@ impl Leg {
     /// Pulls this tick's audio at `rate` into `self.frame`, computes its level and decides
     /// whether it goes into the mix.
     pub fn pull(&mut self, tick: u64, rate: u32) {
-        let n = self.jitter.frame_samples();
-        self.raw.resize(n, 0);
-        let kind = self.jitter.pull(&mut self.raw);
         let want = (rate / 50) as usize;
         self.frame.resize(want, 0);
         let native = self.codec.sample_rate();
-        if native == rate {
-            self.frame.copy_from_slice(&self.raw);
-        } else if native < rate {
-            self.upsampler.process(&self.raw, &mut self.frame);
+        let kind = if native == rate {
+            self.jitter.pull(&mut self.frame)
         } else {
-            // A wideband leg alone in a narrowband room never happens (the room's rate is the
-            // highest of its members), but stay correct if it does.
-            let mut d = Downsampler::new();
-            d.process(&self.raw, &mut self.frame);
-        }
+            let n = self.jitter.frame_samples();
+            self.raw.resize(n, 0);
+            let kind = self.jitter.pull(&mut self.raw);
+            if native < rate {
+                self.upsampler.process(&self.raw, &mut self.frame);
+            } else {
+                // A wideband leg alone in a narrowband room never happens (the room's rate is
+                // the highest of its members), but stay correct if it does.
+                Downsampler::new().process(&self.raw, &mut self.frame);
+            }
+            kind
+        };
         let level = mixer::level_dbov(&self.frame);
         let in_event = match self.jitter.last_pulled_ts() {
             Some(ts) => self.dtmf_rx.suppresses(ts, self.jitter.frame_units()),
@@ -406,12 +408,25 @@ impl Leg {
     /// Builds the next outgoing audio packet for this tick from `payload` (or a pending
     /// telephone-event, which replaces audio while it plays, RFC 4733 §2.5.1).
     pub fn send_audio(&mut self, tick: u64, now: Instant, payload: &[u8]) -> Vec<u8> {
+        self.send_audio_with(tick, now, payload.len(), |b| b.extend_from_slice(payload))
+    }
+
+    /// Like [`Self::send_audio`], with the payload written by `fill` straight after the header
+    /// (`len` is its expected size, for the allocation). `fill` is not called while a
+    /// telephone-event replaces the audio.
+    pub fn send_audio_with(
+        &mut self,
+        tick: u64,
+        now: Instant,
+        len: usize,
+        fill: impl FnOnce(&mut Vec<u8>),
+    ) -> Vec<u8> {
         let units = 20 * self.codec.rtp_clock() / 1000;
         let ts = self.ts_base.wrapping_add((tick as u32).wrapping_mul(units));
         // After a pause in sending (detached), the marker tells the receiver to re-anchor.
         let marker = self.last_sent_tick.is_none_or(|t| t + 1 != tick);
         self.last_sent_tick = Some(tick);
-        let mut out = Vec::with_capacity(12 + payload.len());
+        let mut out = Vec::with_capacity(12 + len);
         if let (Some(te), Some(tx)) = (self.te_pt, self.dtmf_tx.as_mut()) {
             let ev_ts = *tx.timestamp.get_or_insert(ts);
             if let Some((ev, first)) = tx.next(units) {
@@ -421,8 +436,9 @@ impl Leg {
             }
             self.dtmf_tx = None;
         }
-        rtp::write_packet(&mut out, marker, self.pt, self.seq, ts, self.ssrc, payload);
-        self.finish_send(now, ts, payload.len());
+        rtp::write_packet(&mut out, marker, self.pt, self.seq, ts, self.ssrc, &[]);
+        fill(&mut out);
+        self.finish_send(now, ts, out.len() - 12);
         out
     }
 

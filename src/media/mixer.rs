@@ -7,7 +7,7 @@
 //! not contribute hears the same full mix, so those listeners share one encode per codec —
 //! with a few talkers in a large room, almost every leg costs one header copy.
 
-use super::codec::{AudioCodec, Encoder};
+use super::codec::{g711, AudioCodec, Encoder};
 use super::leg::Leg;
 use super::prompt::PromptPlayer;
 use super::resample::Downsampler;
@@ -142,7 +142,6 @@ pub(crate) struct Scratch {
     narrow: Vec<i16>,
     personal: Vec<i16>,
     personal_narrow: Vec<i16>,
-    payload: Vec<u8>,
     shared: [Vec<u8>; 3],
     shared_ok: [bool; 3],
 }
@@ -220,12 +219,13 @@ impl Room {
         s.shared_ok = [false; 3];
         for &i in &self.members {
             let leg = legs[i].as_mut().expect("members are live legs");
-            let payload: &[u8] = if !leg.contributing && leg.prompt.is_none() {
+            let narrow = leg.codec.sample_rate() < rate;
+            let bytes = if !leg.contributing && leg.prompt.is_none() {
                 let slot = codec_slot(leg.codec);
                 if !s.shared_ok[slot] {
                     let buf = &mut s.shared[slot];
                     buf.clear();
-                    let pcm: &[i16] = if leg.codec.sample_rate() < rate {
+                    let pcm: &[i16] = if narrow {
                         s.narrow.resize(n / 2, 0);
                         self.shared_down.process(&s.full, &mut s.narrow);
                         &s.narrow
@@ -241,7 +241,26 @@ impl Room {
                     }
                     s.shared_ok[slot] = true;
                 }
-                &s.shared[slot]
+                let shared = &s.shared[slot];
+                leg.send_audio_with(tick, now, shared.len(), |b| b.extend_from_slice(shared))
+            } else if leg.prompt.is_none() && !narrow && leg.codec.is_stateless() {
+                // The common talker case, fused: N−1, clip and G.711-encode in one pass
+                // straight into the packet.
+                let frame = std::mem::take(&mut leg.frame);
+                let acc = &s.acc;
+                let encode: fn(i16) -> u8 = match leg.codec {
+                    AudioCodec::Pcma => g711::alaw_encode,
+                    _ => g711::ulaw_encode,
+                };
+                let bytes = leg.send_audio_with(tick, now, n, |b| {
+                    b.extend(
+                        acc.iter()
+                            .zip(&frame)
+                            .map(|(&a, &own)| encode(clip(a - own as i32))),
+                    )
+                });
+                leg.frame = frame;
+                bytes
             } else {
                 // N−1: the sum without this leg's own voice, plus a prompt for it alone.
                 s.personal.clear();
@@ -269,17 +288,18 @@ impl Room {
                         }));
                     }
                 }
-                s.payload.clear();
-                if leg.codec.sample_rate() < rate {
+                let pcm: &[i16] = if narrow {
                     s.personal_narrow.resize(n / 2, 0);
                     leg.downsampler.process(&s.personal, &mut s.personal_narrow);
-                    leg.encoder.encode(&s.personal_narrow, &mut s.payload);
+                    &s.personal_narrow
                 } else {
-                    leg.encoder.encode(&s.personal, &mut s.payload);
-                }
-                &s.payload
+                    &s.personal
+                };
+                let mut encoder = std::mem::replace(&mut leg.encoder, Encoder::Pcmu);
+                let bytes = leg.send_audio_with(tick, now, pcm.len(), |b| encoder.encode(pcm, b));
+                leg.encoder = encoder;
+                bytes
             };
-            let bytes = leg.send_audio(tick, now, payload);
             out.push_back(MediaOutput::Transmit(Transmit {
                 leg: leg.id,
                 kind: PacketKind::AudioRtp,

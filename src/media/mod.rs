@@ -21,6 +21,25 @@
 //! is attached to it; an empty room costs nothing. A move is a re-subscription that takes
 //! effect at the next tick, so the moved leg's next packet carries the new room's mix, with its
 //! sequence numbers and timestamps continuing as if nothing happened.
+//!
+//! ## Choices worth knowing
+//!
+//! - **One tick, one packet.** Every leg attached to a room is sent exactly one 20 ms packet per
+//!   tick (silence included), whatever packet time the peer uses towards us; a leg in no room
+//!   is sent only prompts. RTCP reports go out on the first tick at or after their RFC 3550
+//!   §6.2 time, so the tick is the only deadline [`MediaPlane::poll_output`] ever reports.
+//! - **Mixing.** The room mixes at 8 kHz while all its legs are narrowband and at 16 kHz once
+//!   a G.722 leg is in it. Frames below −60 dBov (after a 200 ms hangover) stay out of the mix,
+//!   so every leg not talking hears the same full mix and shares one encode per codec. A G.722
+//!   listener moving between its own N−1 encode and the shared one hears a few milliseconds of
+//!   ADPCM re-adaptation.
+//! - **DTMF.** Audio whose timestamps fall inside an RFC 4733 event (plus 40 ms) never reaches
+//!   the mix, so phones that send the tone in band as well do not beep into the room.
+//! - **Video.** Forwarded only between legs whose H.264 is Constrained-Baseline-compatible with
+//!   packetization-mode=1; others are audio-only with the reason in their [`LegStats`]. A
+//!   receiver switches to a new source on that source's next keyframe (requested with PLI and
+//!   FIR and a [`MediaEvent::KeyframeNeeded`]), so it never decodes a broken picture.
+//! - **Codecs.** PCMU, PCMA, G.722. Opus is not supported yet (it needs libopus).
 
 pub mod codec;
 pub mod dtmf;

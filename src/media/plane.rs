@@ -7,7 +7,8 @@ use super::leg::Leg;
 use super::mixer::{Room, Scratch};
 use super::prompt::PromptPlayer;
 use super::rtcp::{
-    report_interval, Fir, FirEntry, Nack, Pli, ReceiverReport, Remb, RtcpPacket, Tmmbr, TmmbrEntry,
+    report_interval, Fir, FirEntry, Nack, Pli, ReceiverReport, Remb, RtcpPacket, Sdes,
+    SenderReport, Tmmbr, TmmbrEntry,
 };
 use super::rtp::RtpPacket;
 use super::video::{self, VideoLeg};
@@ -18,6 +19,7 @@ use super::{
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
 /// The media plane of one shard. Sans-IO: see [`crate::media`].
@@ -25,7 +27,7 @@ pub struct MediaPlane {
     rng: SmallRng,
     legs: Vec<Option<Leg>>,
     free: Vec<usize>,
-    index: HashMap<LegId, usize>,
+    index: HashMap<LegId, usize, BuildHasherDefault<LegIdHasher>>,
     rooms: BTreeMap<RoomKey, Room>,
     out: VecDeque<MediaOutput>,
     scratch: Scratch,
@@ -35,6 +37,25 @@ pub struct MediaPlane {
     late_ticks: u64,
     /// Our NTP clock: the NTP time at an instant (RFC 3550 §4 wallclock for SRs).
     ntp_ref: Option<(Instant, u64)>,
+}
+
+/// FxHash-style hasher for the leg index: leg ids come from the engine, not the network, and
+/// this lookup runs for every received packet.
+#[derive(Default)]
+struct LegIdHasher(u64);
+
+impl Hasher for LegIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
 }
 
 /// Receiver feedback to relay to a video source.
@@ -66,7 +87,7 @@ impl MediaPlane {
             rng: SmallRng::seed_from_u64(seed),
             legs: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             rooms: BTreeMap::new(),
             out: VecDeque::new(),
             scratch: Scratch::default(),
@@ -308,6 +329,7 @@ impl MediaPlane {
             }
             let bytes = v.out.rewrite(packet, &pkt, v.local_ssrc, now);
             v.packets_out += 1;
+            v.bytes_out += pkt.payload.len() as u64;
             self.out.push_back(MediaOutput::Transmit(Transmit {
                 leg: l.id,
                 kind: PacketKind::VideoRtp,
@@ -376,6 +398,29 @@ impl MediaPlane {
                 kind: PacketKind::AudioRtcp,
                 bytes,
             }));
+            // The video we forward to this leg is our stream too: an SR for it (RFC 3550 §6.4.1).
+            if let Some(v) = leg.video.as_mut() {
+                if v.packets_out > v.reported_out {
+                    v.reported_out = v.packets_out;
+                    let sr = RtcpPacket::SenderReport(SenderReport {
+                        ssrc: v.local_ssrc,
+                        ntp,
+                        rtp_ts: v.out.rtp_ts_at(now).unwrap_or(0),
+                        packet_count: v.packets_out as u32,
+                        octet_count: v.bytes_out as u32,
+                        reports: vec![],
+                    });
+                    let sdes = RtcpPacket::Sdes(Sdes {
+                        ssrc: v.local_ssrc,
+                        cname: leg.cname.clone(),
+                    });
+                    self.out.push_back(MediaOutput::Transmit(Transmit {
+                        leg: leg.id,
+                        kind: PacketKind::VideoRtcp,
+                        bytes: RtcpPacket::write_compound(&[sr, sdes]),
+                    }));
+                }
+            }
             self.out
                 .push_back(MediaOutput::Event(MediaEvent::Stats(Box::new(leg.stats()))));
         }

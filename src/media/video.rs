@@ -95,6 +95,10 @@ pub struct VideoLeg {
     pub packets_in: u64,
     /// Packets forwarded to the leg.
     pub packets_out: u64,
+    /// Payload octets forwarded to the leg.
+    pub bytes_out: u64,
+    /// `packets_out` at our last video SR.
+    pub reported_out: u64,
     /// Keyframes requested from this leg.
     pub keyframes_requested: u64,
     /// Source switches of the stream sent to this leg.
@@ -113,6 +117,8 @@ impl VideoLeg {
             out: OutStream::new(seq, ts),
             packets_in: 0,
             packets_out: 0,
+            bytes_out: 0,
+            reported_out: 0,
             keyframes_requested: 0,
             switches: 0,
         }
@@ -180,6 +186,16 @@ impl OutStream {
             self.last_at = Some(now);
         }
         out
+    }
+
+    /// The outgoing RTP timestamp corresponding to `now` (for our SR, RFC 3550 §6.4.1).
+    pub fn rtp_ts_at(&self, now: Instant) -> Option<u32> {
+        let at = self.last_at?;
+        let us = now.saturating_duration_since(at).as_micros() as u64;
+        Some(
+            self.last_ts
+                .wrapping_add((us * VIDEO_CLOCK as u64 / 1_000_000) as u32),
+        )
     }
 
     /// Maps a sequence number the receiver NACKed back to the current source's numbering, if

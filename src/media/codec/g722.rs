@@ -264,6 +264,15 @@ impl G722Decoder {
         }
     }
 
+    /// Decodes `data` into `out` (two samples per byte; extra bytes or samples are ignored).
+    pub fn decode_slice(&mut self, data: &[u8], out: &mut [i16]) {
+        for (&code, pair) in data.iter().zip(out.chunks_exact_mut(2)) {
+            let (a, b) = self.decode_byte(code);
+            pair[0] = a;
+            pair[1] = b;
+        }
+    }
+
     fn decode_byte(&mut self, code: u8) -> (i16, i16) {
         let ilow = (code & 0x3f) as usize;
         let ihigh = ((code >> 6) & 0x03) as usize;

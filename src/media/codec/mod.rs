@@ -97,6 +97,23 @@ impl Decoder {
         }
     }
 
+    /// Decodes one payload into `out`, which holds exactly its samples.
+    pub fn decode_slice(&mut self, payload: &[u8], out: &mut [i16]) {
+        match self {
+            Decoder::Pcmu => {
+                for (o, &c) in out.iter_mut().zip(payload) {
+                    *o = g711::ULAW_DEC[c as usize];
+                }
+            }
+            Decoder::Pcma => {
+                for (o, &c) in out.iter_mut().zip(payload) {
+                    *o = g711::ALAW_DEC[c as usize];
+                }
+            }
+            Decoder::G722(d) => d.decode_slice(payload, out),
+        }
+    }
+
     /// Decodes one payload, appending PCM at the codec's sampling rate.
     pub fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) {
         match self {
