@@ -350,6 +350,11 @@ impl UserAgent {
         self.calls.len()
     }
 
+    /// Every call not yet over, e.g. to hang them all up at shutdown.
+    pub fn calls(&self) -> impl Iterator<Item = CallHandle> + '_ {
+        self.calls.iter().filter(|(_, c)| !c.ended).map(|(h, _)| *h)
+    }
+
     /// The dialog of `call`, once answered.
     pub fn dialog(&self, call: CallHandle) -> Option<&Dialog> {
         self.calls.get(&call)?.dialog.as_ref()
@@ -950,9 +955,10 @@ impl UserAgent {
 
     fn on_response(&mut self, now: Instant, id: TransactionId, resp: Response) {
         let Some(&(h, purpose)) = self.client_txns.get(&id) else {
-            return;
+            // A 2xx retransmission after we let go of the transaction: ACK it again.
+            return self.on_stray_response(resp);
         };
-        if resp.status.is_final() && !(purpose == Purpose::Offer && resp.status.is_success()) {
+        if resp.status.is_final() {
             self.client_txns.remove(&id);
         }
         if !self.calls.contains_key(&h) {

@@ -365,6 +365,12 @@ impl TransactionLayer {
             if !is_ack {
                 let mut resp = wire::response_to(&request, StatusCode::BAD_REQUEST);
                 resp.reason = Bytes::from(format!("Bad Request ({problem})"));
+                // §8.2.6.2 wants a To tag; without an RNG here, derive one from the Via so a
+                // retransmission gets the same answer.
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&raw_via, &mut hasher);
+                let tag = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+                wire::set_to_tag(&mut resp.headers, &tag);
                 let dest = response_destination(&via, source);
                 self.out
                     .transmit(Transmit::new(dest, wire::encode(&Message::Response(resp))));
