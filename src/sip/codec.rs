@@ -12,8 +12,10 @@
 //! every known header once, for a UAS that wants to answer 400 up front.
 
 mod framer;
+#[doc(hidden)]
+pub mod fuzzing;
 
-pub use framer::{Frame, Framer, KeepAlive};
+pub use framer::{Frame, Framer, FramerError, KeepAlive};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
