@@ -825,12 +825,8 @@ impl UserAgent {
         match method {
             Method::Bye => {
                 self.reply_simple(now, id, &req, StatusCode::OK, vec![]);
-                let c = self.calls.get_mut(&h).expect("live");
-                if let Some(offer) = c.remote_offer.take() {
-                    // §15.1.2: requests still pending in the dialog get 487.
-                    let resp = self.response(&offer.request, StatusCode::REQUEST_TERMINATED, None);
-                    let _ = self.layer.send_response(now, offer.txn, resp);
-                }
+                // §15.1.2: requests still pending in the dialog get 487.
+                self.abort_remote_offer(now, h);
                 self.end(h, EndReason::RemoteBye);
                 self.remove(h);
             }
@@ -1081,6 +1077,7 @@ impl UserAgent {
             Purpose::Bye => self.remove(h),
             _ => {
                 if reason == EndReason::TransportError {
+                    self.abort_remote_offer(now, h);
                     self.end(h, reason);
                     self.remove(h);
                 } else {
@@ -1093,6 +1090,7 @@ impl UserAgent {
     /// §12.2.1.2: a 481 or 408 (or timeout) to a request in the dialog ends it.
     fn lose_dialog(&mut self, now: Instant, h: CallHandle, status: StatusCode) {
         if status == StatusCode::CALL_DOES_NOT_EXIST {
+            self.abort_remote_offer(now, h);
             self.end(h, EndReason::DialogLost);
             self.remove(h);
         } else {
@@ -1264,6 +1262,8 @@ impl UserAgent {
         c.timers = [None; 5];
         c.unacked = None;
         c.local_offer = None;
+        self.abort_remote_offer(now, h);
+        let c = self.calls.get_mut(&h).expect("checked above");
         let Some(dialog) = c.dialog.as_mut() else {
             self.end(h, reason);
             self.remove(h);
@@ -1278,6 +1278,17 @@ impl UserAgent {
             }
             Err(_) => self.remove(h),
         }
+    }
+
+    /// A re-INVITE or UPDATE of the peer's still waiting for the call layer when the dialog
+    /// ends gets 487, so its transaction does not wait forever (§15.1.2).
+    fn abort_remote_offer(&mut self, now: Instant, h: CallHandle) {
+        let Some(offer) = self.calls.get_mut(&h).and_then(|c| c.remote_offer.take()) else {
+            return;
+        };
+        let resp = self.response(&offer.request, StatusCode::REQUEST_TERMINATED, None);
+        let _ = self.layer.send_response(now, offer.txn, resp);
+        self.by_server_invite.remove(&offer.txn);
     }
 
     fn send_ack(&mut self, h: CallHandle, seq: u32) {
