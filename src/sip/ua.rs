@@ -13,6 +13,44 @@
 //!
 //! The UA core owns a [`TransactionLayer`] and forwards its transmits; it never reads a clock
 //! and takes its randomness (tags, branches, CSeq, glare back-off) from the injected RNG.
+//! The shell parses datagrams with [`crate::sip::codec`] (answering what does not parse) and
+//! hands over the [`Message`] with its source [`Peer`]; for TCP/TLS the shell maps a
+//! [`Transmit`]'s destination back to the connection it came from.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use rand::{rngs::SmallRng, SeedableRng};
+//! use roomgate::sip::{codec, StatusCode};
+//! use roomgate::sip::transaction::{Peer, Transport};
+//! use roomgate::sip::ua::{Reply, UaConfig, UaEvent, UserAgent};
+//! use std::time::Instant;
+//!
+//! let mut ua = UserAgent::new(UaConfig::default(), SmallRng::seed_from_u64(1));
+//! let now = Instant::now(); // read by the shell, never by the core
+//! let datagram = Bytes::from_static(
+//!     b"INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+//!       Via: SIP/2.0/UDP 127.0.0.2:5062;branch=z9hG4bK776asdhds;rport\r\n\
+//!       Max-Forwards: 70\r\n\
+//!       From: <sip:room@127.0.0.2>;tag=1928301774\r\n\
+//!       To: <sip:1000@127.0.0.1>\r\n\
+//!       Call-ID: a84b4c76e66710@127.0.0.2\r\n\
+//!       CSeq: 314159 INVITE\r\n\
+//!       Contact: <sip:room@127.0.0.2:5062>\r\n\
+//!       Content-Length: 0\r\n\r\n",
+//! );
+//! let source = Peer::new(Transport::Udp, "127.0.0.2:5062".parse().unwrap());
+//! ua.handle_message(now, codec::parse(datagram).unwrap(), source).unwrap();
+//! while let Some(event) = ua.poll_event() {
+//!     if let UaEvent::IncomingCall { call, .. } = event {
+//!         ua.answer(now, call, Reply::new(StatusCode::RINGING)).unwrap();
+//!     }
+//! }
+//! let ringing = ua.poll_transmit().unwrap();
+//! assert_eq!(ringing.destination, source); // rport: back to where it came from
+//! assert!(ringing.payload.starts_with(b"SIP/2.0 180 Ringing\r\n"));
+//! // Sleep until this, call `handle_timeout(now)`, drain again.
+//! let _next_wakeup = ua.poll_timeout();
+//! ```
 //!
 //! # What it answers by itself
 //!

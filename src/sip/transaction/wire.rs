@@ -380,6 +380,21 @@ mod tests {
     }
 
     #[test]
+    fn stamps_ipv6_sources_the_rfc_5118_way() {
+        let mut h = Headers::new();
+        h.push(HeaderName::Via, "SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bK3;rport");
+        stamp_received(&mut h, "[2001:db8::20]:41000".parse().unwrap());
+        let via = top_via(&h).unwrap();
+        assert_eq!(via.rport, Some(Some(41000)));
+        assert_eq!(via.received.as_deref(), Some("2001:db8::20"));
+        // Same address without rport: nothing added.
+        let mut h = Headers::new();
+        h.push(HeaderName::Via, "SIP/2.0/TCP [2001:db8::9];branch=z9hG4bK4");
+        stamp_received(&mut h, "[2001:db8::9]:5060".parse().unwrap());
+        assert_eq!(top_via(&h).unwrap().received, None);
+    }
+
+    #[test]
     fn cseq_and_session_expires() {
         let mut h = Headers::new();
         h.push(HeaderName::CSeq, "  42 INVITE ");
