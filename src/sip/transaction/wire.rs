@@ -382,7 +382,10 @@ mod tests {
     #[test]
     fn stamps_ipv6_sources_the_rfc_5118_way() {
         let mut h = Headers::new();
-        h.push(HeaderName::Via, "SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bK3;rport");
+        h.push(
+            HeaderName::Via,
+            "SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bK3;rport",
+        );
         stamp_received(&mut h, "[2001:db8::20]:41000".parse().unwrap());
         let via = top_via(&h).unwrap();
         assert_eq!(via.rport, Some(Some(41000)));
