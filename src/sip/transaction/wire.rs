@@ -89,7 +89,26 @@ pub(crate) fn list_values(headers: &Headers, name: HeaderName) -> Vec<String> {
 /// The raw text of the top Via value (first value of the first Via line).
 pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
     let first = text(headers.get(&HeaderName::Via)?)?;
-    split_commas(first).first().map(|s| s.to_string())
+    // Only the first element matters: stop at the first top-level comma (§7.3.1).
+    let (mut quoted, mut escaped) = (false, false);
+    let mut end = first.len();
+    for (i, c) in first.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let v = first[..end].trim();
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 pub(crate) fn top_via(headers: &Headers) -> Option<Via> {
