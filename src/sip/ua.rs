@@ -247,14 +247,16 @@ pub enum UaError {
     Transaction(#[from] TransactionError),
 }
 
+/// Where a call's signalling stands (what operators see as the SIP dialog state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CallState {
-    /// INVITE received, no final response yet.
+pub enum CallState {
+    /// INVITE received, no final response yet (RFC 3261 §13.3.1).
     Offering,
-    /// 2xx sent, waiting for the ACK.
+    /// 2xx sent, waiting for the ACK (§13.3.1.4).
     Answered,
+    /// ACKed: the dialog is confirmed.
     Established,
-    /// BYE sent or received; kept until our BYE transaction ends.
+    /// BYE sent; kept until our BYE transaction ends.
     Ending,
 }
 
@@ -393,6 +395,11 @@ impl UserAgent {
         self.calls.iter().filter(|(_, c)| !c.ended).map(|(h, _)| *h)
     }
 
+    /// The signalling state of `call`.
+    pub fn state(&self, call: CallHandle) -> Option<CallState> {
+        Some(self.calls.get(&call)?.state)
+    }
+
     /// The dialog of `call`, once answered.
     pub fn dialog(&self, call: CallHandle) -> Option<&Dialog> {
         self.calls.get(&call)?.dialog.as_ref()
@@ -435,6 +442,10 @@ impl UserAgent {
             due.push(h);
         }
         for h in due {
+            if let Some(c) = self.calls.get_mut(&h) {
+                // Its heap entry is gone: let `reschedule` push whatever comes next.
+                c.scheduled = None;
+            }
             while let Some(t) = self.due_call_timer(h, now) {
                 self.calls
                     .get_mut(&h)
@@ -477,14 +488,18 @@ impl UserAgent {
             let Some(Reverse((at, h))) = self.deadlines.peek().copied() else {
                 break None;
             };
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.next_timeout() == Some(at))
-            {
+            let Some(c) = self.calls.get_mut(&h) else {
+                self.deadlines.pop();
+                continue;
+            };
+            if c.next_timeout() == Some(at) {
                 break Some(at);
             }
             self.deadlines.pop();
+            if c.scheduled == Some(at) {
+                c.scheduled = None;
+                self.reschedule(h);
+            }
         };
         match (mine, self.layer.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -1843,10 +1858,12 @@ mod tests {
             .to_string();
         t.ua.hangup(now, call).unwrap();
         assert!(t.sent().is_empty(), "§15: no BYE before the ACK");
+        assert_eq!(t.ua.state(call), Some(CallState::Answered));
         let ack = t.req(Method::Ack, 1, Some(&tag));
         t.feed(ack);
         let sent = t.sent();
         assert!(matches!(&sent[0], Message::Request(r) if r.method == Method::Bye));
+        assert_eq!(t.ua.state(call), Some(CallState::Ending));
         assert_eq!(
             t.events(),
             vec![

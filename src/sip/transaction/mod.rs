@@ -474,6 +474,8 @@ impl TransactionLayer {
             let Some(entry) = self.txns.get_mut(&id) else {
                 continue;
             };
+            // Its heap entry is gone: let `after` push whatever comes next.
+            entry.scheduled = None;
             while let Some(timer) = entry.kind.timers().pop_expired(now) {
                 match &mut entry.kind {
                     Kind::ClientInvite(t) => t.on_timer(now, &cfg, timer, id, &mut self.out),
@@ -653,15 +655,20 @@ impl TransactionLayer {
     /// The next instant `handle_timeout` has work to do, if any.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(Reverse((at, id))) = self.deadlines.peek().copied() {
-            let live = self
-                .txns
-                .get_mut(&id)
-                .is_some_and(|e| e.kind.timers().next_timeout() == Some(at));
-            if live {
+            let Some(entry) = self.txns.get_mut(&id) else {
+                self.deadlines.pop();
+                continue;
+            };
+            if entry.kind.timers().next_timeout() == Some(at) {
                 return Some(at);
             }
-            // Stale: the transaction ended or re-armed; its current deadline is on the heap.
+            // Stale: the transaction re-armed. Its current deadline was pushed when it changed;
+            // if this entry was the one `scheduled` remembers, forget it and push afresh.
             self.deadlines.pop();
+            if entry.scheduled == Some(at) {
+                entry.scheduled = None;
+                self.after(id);
+            }
         }
         None
     }
