@@ -1840,6 +1840,83 @@ mod tests {
     }
 
     #[test]
+    fn update_offer_goes_to_the_call_layer_and_bare_update_refreshes() {
+        let mut t = T::new();
+        let (call, tag) = t.establish();
+        t.sent();
+        let mut up = t.req(Method::Update, 6, Some(&tag));
+        up.headers.push(HeaderName::ContentType, "application/sdp");
+        up.body = Bytes::from_static(b"v=0\r\na=inactive\r\n");
+        t.feed(up);
+        assert_eq!(
+            t.events(),
+            vec![UaEvent::Offer {
+                call,
+                method: Method::Update,
+                body: Bytes::from_static(b"v=0\r\na=inactive\r\n"),
+            }]
+        );
+        // Our own offer cannot start while theirs is pending (§14.1).
+        let now = t.now;
+        assert_eq!(
+            t.ua.update(now, call, Bytes::from_static(b"v=0\r\n")),
+            Err(UaError::OfferPending)
+        );
+        t.ua.answer_offer(now, call, Reply::sdp(StatusCode::OK, &b"v=0\r\n"[..]))
+            .unwrap();
+        assert_eq!(t.statuses(), vec![200]);
+        // A bare UPDATE (RFC 4028 §7.4 refresh) is answered by the core alone.
+        let mut bare = t.req(Method::Update, 7, Some(&tag));
+        bare.headers
+            .push(HeaderName::SessionExpires, "1800;refresher=uac");
+        t.feed(bare);
+        let sent = t.sent();
+        let Message::Response(r) = &sent[0] else {
+            panic!()
+        };
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.headers.get(&HeaderName::SessionExpires).unwrap(),
+            "1800;refresher=uac"
+        );
+        assert_eq!(r.headers.get(&HeaderName::Require).unwrap(), "timer");
+        assert!(t.events().is_empty());
+        assert_eq!(
+            t.ua.session_timer(call).map(|s| s.refresher),
+            Some(Refresher::Them)
+        );
+    }
+
+    #[test]
+    fn options_and_message_inside_the_dialog() {
+        let mut t = T::new();
+        let (call, tag) = t.establish();
+        t.sent();
+        let o = t.req(Method::Options, 6, Some(&tag));
+        t.feed(o);
+        let sent = t.sent();
+        let Message::Response(r) = &sent[0] else {
+            panic!()
+        };
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers.get(&HeaderName::Allow).unwrap(), ALLOW);
+        assert_eq!(r.headers.to().unwrap().tag(), Some(tag.as_str()));
+        let mut m = t.req(Method::Message, 7, Some(&tag));
+        m.headers.push(HeaderName::ContentType, "text/plain");
+        m.body = Bytes::from_static(b"hello room");
+        t.feed(m);
+        assert_eq!(t.statuses(), vec![200]);
+        assert_eq!(
+            t.events(),
+            vec![UaEvent::Message {
+                call,
+                content_type: "text/plain".into(),
+                body: Bytes::from_static(b"hello room"),
+            }]
+        );
+    }
+
+    #[test]
     fn hangup_before_the_ack_waits_for_it() {
         let mut t = T::new();
         let inv = t.req(Method::Invite, 1, None);
