@@ -118,6 +118,9 @@ pub struct UaConfig {
     pub contact_user: String,
     /// The Server header of our responses, if any.
     pub server: Option<String>,
+    /// Live server transactions outside dialogs before new requests get 503
+    /// ([`TransactionLayer::set_max_out_of_dialog`]).
+    pub max_out_of_dialog: usize,
 }
 
 impl Default for UaConfig {
@@ -128,6 +131,7 @@ impl Default for UaConfig {
             sent_by: "127.0.0.1:5060".into(),
             contact_user: "roomgate".into(),
             server: Some(concat!("roomgate/", env!("CARGO_PKG_VERSION")).into()),
+            max_out_of_dialog: transaction::DEFAULT_MAX_OUT_OF_DIALOG,
         }
     }
 }
@@ -370,8 +374,10 @@ pub struct UserAgent {
 
 impl UserAgent {
     pub fn new(cfg: UaConfig, rng: SmallRng) -> Self {
+        let mut layer = TransactionLayer::new(cfg.timers);
+        layer.set_max_out_of_dialog(cfg.max_out_of_dialog);
         UserAgent {
-            layer: TransactionLayer::new(cfg.timers),
+            layer,
             cfg,
             rng,
             next_call: 0,
