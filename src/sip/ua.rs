@@ -62,7 +62,10 @@
 //! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4);
 //!   with no ACK in 64*T1 the call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
-//!   retried after 0–2 s (we do not own the Call-ID) in 10 ms units.
+//!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
+//! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
+//!   2xx ACKed and sent BYE, CANCEL on hangup once a provisional arrived (§9.1), a 422 retried
+//!   with the asked Min-SE (RFC 4028 §7.1).
 //! - Session timers (RFC 4028): 422 when Session-Expires is below our Min-SE, Session-Expires
 //!   with the refresher in our 2xx, a refresh (UPDATE if the peer allows it, else re-INVITE)
 //!   at half the interval when we refresh, BYE when the session expires unrefreshed (§10).
@@ -159,6 +162,10 @@ pub enum EndReason {
     DialogLost,
     /// The transport towards the peer failed.
     TransportError,
+    /// Our outgoing call was refused with this final response.
+    Refused(StatusCode),
+    /// Our outgoing INVITE got no final response (timer B, §17.1.1.2).
+    NoAnswer,
 }
 
 /// What the UA core tells the call layer.
@@ -172,6 +179,14 @@ pub enum UaEvent {
     },
     /// The ACK for our 2xx arrived; `ack_body` holds the answer when the INVITE had no offer.
     Confirmed { call: CallHandle, ack_body: Bytes },
+    /// Our outgoing call got a provisional response (180, 183 with early media…).
+    Progress {
+        call: CallHandle,
+        status: StatusCode,
+        body: Bytes,
+    },
+    /// Our outgoing call was answered (and ACKed); `body` is the SDP answer.
+    Answered { call: CallHandle, body: Bytes },
     /// The peer sent a re-INVITE or UPDATE. Answer with [`UserAgent::answer_offer`]. An empty
     /// `body` on a re-INVITE asks us for an offer in the 2xx (answer in the ACK).
     Offer {
@@ -236,6 +251,19 @@ impl Reply {
         self.headers.push((name, value.into()));
         self
     }
+}
+
+/// An outgoing call: roomgate dialling a room system ([`UserAgent::dial`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dial {
+    /// Request-URI and To, e.g. `sip:room@192.0.2.7:5060`.
+    pub target: String,
+    /// Our address for From, e.g. `sip:1000@gateway.example`.
+    pub from: String,
+    /// The first hop.
+    pub destination: Peer,
+    /// The SDP offer (dial-out always offers in the INVITE, RFC 3264 §5).
+    pub sdp: Bytes,
 }
 
 /// Errors of the UA core's commands.
@@ -316,6 +344,10 @@ enum Purpose {
     Bye,
     Offer,
     Other,
+    /// Our initial INVITE.
+    Invite,
+    /// CANCEL, or BYE to an extra forked 2xx: their answers change nothing.
+    Ignore,
 }
 
 #[derive(Debug)]
@@ -340,6 +372,12 @@ struct Call {
     hangup_pending: bool,
     ended: bool,
     merged_key: (String, String, u32),
+    /// We placed this call (UAC); `invite` is ours and `invite_txn` a client transaction.
+    outgoing: bool,
+    /// A provisional response arrived, so CANCEL may be sent (§9.1).
+    provisional_seen: bool,
+    /// Hung up before any provisional response: CANCEL as soon as one arrives.
+    cancel_pending: bool,
 }
 
 impl Call {
@@ -519,6 +557,9 @@ impl UserAgent {
     /// the dialog; a 3xx–6xx ends the call.
     pub fn answer(&mut self, now: Instant, call: CallHandle, reply: Reply) -> Result<(), UaError> {
         let c = self.calls.get(&call).ok_or(UaError::NoSuchCall)?;
+        if c.outgoing {
+            return Err(UaError::InvalidState("we placed this call"));
+        }
         if c.state != CallState::Offering || !self.layer.invite_is_proceeding(c.invite_txn) {
             return Err(UaError::InvalidState("the INVITE was already answered"));
         }
@@ -573,6 +614,18 @@ impl UserAgent {
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), UaError> {
         let c = self.calls.get_mut(&call).ok_or(UaError::NoSuchCall)?;
         match c.state {
+            CallState::Offering if c.outgoing => {
+                if c.ended {
+                    return Ok(());
+                }
+                // §9.1: CANCEL only once a provisional response showed the INVITE arrived.
+                if c.provisional_seen {
+                    self.send_cancel(now, call);
+                } else {
+                    c.cancel_pending = true;
+                }
+                self.end(call, EndReason::LocalHangup);
+            }
             CallState::Offering => {
                 return self.answer(now, call, Reply::new(StatusCode(480)));
             }
@@ -583,6 +636,91 @@ impl UserAgent {
         self.reschedule(call);
         self.process_layer(now);
         Ok(())
+    }
+
+    /// Places an outgoing call (RFC 3261 §13.2.1). Its progress comes back as
+    /// [`UaEvent::Progress`], [`UaEvent::Answered`] (the 2xx is ACKed by the core) or
+    /// [`UaEvent::Terminated`]; [`UserAgent::hangup`] cancels it while unanswered.
+    pub fn dial(&mut self, now: Instant, dial: Dial) -> Result<CallHandle, UaError> {
+        let transport = dial.destination.transport;
+        let local_tag = self.new_tag();
+        let host = self
+            .cfg
+            .sent_by
+            .rsplit_once(':')
+            .map_or(self.cfg.sent_by.as_str(), |(h, _)| h);
+        let call_id = format!(
+            "{:016x}@{}",
+            self.rng.gen::<u64>(),
+            host.trim_matches(['[', ']'])
+        );
+        let seq: u32 = self.rng.gen_range(1..0x4000_0000);
+        let mut h = crate::sip::Headers::with_capacity(14);
+        h.push(HeaderName::Via, self.via_for(transport));
+        h.push(HeaderName::MaxForwards, "70");
+        h.push(HeaderName::From, format!("<{}>;tag={local_tag}", dial.from));
+        h.push(HeaderName::To, format!("<{}>", dial.target));
+        h.push(HeaderName::CallId, call_id);
+        h.push(HeaderName::CSeq, format!("{seq} INVITE"));
+        h.push(HeaderName::Contact, self.contact(transport));
+        h.push(HeaderName::Allow, ALLOW);
+        h.push(HeaderName::Supported, SUPPORTED.join(", "));
+        if self.cfg.session.enabled {
+            // RFC 4028 §7.1: ask for our interval, leave the refresher to the UAS.
+            let min = self.cfg.session.min_se.max(90);
+            h.push(
+                HeaderName::SessionExpires,
+                self.cfg.session.session_expires.max(min).to_string(),
+            );
+            h.push(HeaderName::MinSe, min.to_string());
+        }
+        if let Some(server) = &self.cfg.server {
+            h.push(HeaderName::UserAgent, server.clone());
+        }
+        if !dial.sdp.is_empty() {
+            h.push(HeaderName::ContentType, "application/sdp");
+        }
+        let invite = Request {
+            method: Method::Invite,
+            uri: Bytes::from(dial.target),
+            headers: h,
+            body: dial.sdp,
+        };
+        let id = self
+            .layer
+            .send_request(now, invite.clone(), dial.destination)?;
+        self.next_call += 1;
+        let handle = CallHandle(self.next_call);
+        self.client_txns.insert(id, (handle, Purpose::Invite));
+        self.calls.insert(
+            handle,
+            Call {
+                state: CallState::Offering,
+                source: dial.destination,
+                invite,
+                invite_txn: id,
+                local_tag,
+                dialog: None,
+                timers: [None; 5],
+                scheduled: None,
+                unacked: None,
+                remote_offer: None,
+                local_offer: None,
+                last_ack: None,
+                session: None,
+                negotiated: None,
+                local_sdp: Bytes::new(),
+                peer_allows_update: false,
+                hangup_pending: false,
+                ended: false,
+                merged_key: (String::new(), String::new(), 0),
+                outgoing: true,
+                provisional_seen: false,
+                cancel_pending: false,
+            },
+        );
+        self.process_layer(now);
+        Ok(handle)
     }
 
     /// Sends a re-INVITE with `sdp` as the offer (§14.1).
@@ -818,6 +956,9 @@ impl UserAgent {
                 hangup_pending: false,
                 ended: false,
                 merged_key,
+                outgoing: false,
+                provisional_seen: false,
+                cancel_pending: false,
             },
         );
         self.events.push_back(UaEvent::IncomingCall {
@@ -1034,8 +1175,163 @@ impl UserAgent {
                 }
             }
             Purpose::Offer => self.on_offer_response(now, h, id, resp),
+            Purpose::Invite => self.on_invite_response(now, h, id, resp),
+            Purpose::Ignore => {}
         }
         self.reschedule(h);
+    }
+
+    /// Responses to our initial INVITE (§13.2.2).
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        id: TransactionId,
+        resp: Response,
+    ) {
+        let status = resp.status;
+        let c = self.calls.get_mut(&h).expect("checked by caller");
+        if status.is_provisional() {
+            c.provisional_seen = true;
+            if c.cancel_pending {
+                c.cancel_pending = false;
+                self.send_cancel(now, h);
+            } else if status.0 > 100 && !c.ended {
+                self.events.push_back(UaEvent::Progress {
+                    call: h,
+                    status,
+                    body: resp.body,
+                });
+            }
+            return;
+        }
+        let seq = wire::cseq(&resp.headers).map_or(0, |x| x.0);
+        if status.is_success() {
+            // Keep listening to this transaction: more 2xx may come (forking, retransmission).
+            self.client_txns.insert(id, (h, Purpose::Invite));
+            if let Some(d) = &c.dialog {
+                if wire::tag(&resp.headers, HeaderName::To).as_deref() == Some(&d.id.remote_tag) {
+                    self.send_ack(h, seq);
+                } else {
+                    self.ack_and_bye_fork(now, h, &resp);
+                }
+                return;
+            }
+            let Ok(dialog) = Dialog::uac(&c.invite, &resp, c.source) else {
+                // A 2xx we cannot build a dialog from (no To tag or Contact) cannot be ACKed
+                // properly either; give the call up.
+                self.end(h, EndReason::Refused(status));
+                self.remove(h);
+                return;
+            };
+            self.by_dialog.insert(dialog.id.clone(), h);
+            c.dialog = Some(dialog);
+            c.state = CallState::Established;
+            c.peer_allows_update = wire::list_values(&resp.headers, HeaderName::Allow)
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case("UPDATE"));
+            c.local_sdp = c.invite.body.clone();
+            c.session = SessionTimer::from_response_as_uac(&resp.headers);
+            self.send_ack(h, seq);
+            if self.calls[&h].ended {
+                // Hung up while the 2xx was on its way: ACK it, then BYE (§9.1, §15).
+                self.send_bye(now, h, EndReason::LocalHangup);
+            } else {
+                self.restart_session_timers(now, h);
+                self.events.push_back(UaEvent::Answered {
+                    call: h,
+                    body: resp.body,
+                });
+            }
+            return;
+        }
+        if status == StatusCode::INTERVAL_TOO_BRIEF && !c.ended {
+            // RFC 4028 §7.1: try once more with the Min-SE the UAS wants.
+            if let Some(min) = wire::min_se(&resp.headers) {
+                let asked = wire::session_expires(&c.invite.headers).map(|x| x.0);
+                if asked.is_some_and(|a| a < min) {
+                    return self.retry_invite(now, h, min);
+                }
+            }
+        }
+        self.end(h, EndReason::Refused(status));
+        self.remove(h);
+    }
+
+    /// Re-sends our INVITE with a new branch and CSeq and a larger Session-Expires.
+    fn retry_invite(&mut self, now: Instant, h: CallHandle, interval: u32) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let (transport, destination) = (c.source.transport, c.source);
+        let mut invite = c.invite.clone();
+        let via = self.via_for(transport);
+        let seq = wire::cseq(&invite.headers).map_or(1, |x| x.0 + 1);
+        invite.headers.set(HeaderName::Via, via);
+        invite
+            .headers
+            .set(HeaderName::CSeq, format!("{seq} INVITE"));
+        invite
+            .headers
+            .set(HeaderName::SessionExpires, interval.to_string());
+        invite.headers.set(HeaderName::MinSe, interval.to_string());
+        match self.layer.send_request(now, invite.clone(), destination) {
+            Ok(id) => {
+                self.client_txns.insert(id, (h, Purpose::Invite));
+                let c = self.calls.get_mut(&h).expect("checked by caller");
+                c.invite = invite;
+                c.invite_txn = id;
+            }
+            Err(_) => {
+                self.end(h, EndReason::Refused(StatusCode::INTERVAL_TOO_BRIEF));
+                self.remove(h);
+            }
+        }
+    }
+
+    /// CANCEL for our unanswered INVITE (§9.1): same Request-URI, Call-ID, From, To, Route and
+    /// top Via (so the same branch), CSeq number with method CANCEL.
+    fn send_cancel(&mut self, now: Instant, h: CallHandle) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let inv = &c.invite;
+        let mut headers = crate::sip::Headers::with_capacity(8);
+        if let Some(via) = wire::top_via_raw(&inv.headers) {
+            headers.push(HeaderName::Via, via);
+        }
+        headers.push(HeaderName::MaxForwards, "70");
+        for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
+            if let Some(v) = inv.headers.get(&name) {
+                headers.push(name, v.clone());
+            }
+        }
+        let seq = wire::cseq(&inv.headers).map_or(1, |x| x.0);
+        headers.push(HeaderName::CSeq, format!("{seq} CANCEL"));
+        for r in inv.headers.get_all(&HeaderName::Route) {
+            headers.push(HeaderName::Route, r.clone());
+        }
+        let cancel = Request {
+            method: Method::Cancel,
+            uri: inv.uri.clone(),
+            headers,
+            body: Bytes::new(),
+        };
+        if let Ok(id) = self.layer.send_request(now, cancel, c.source) {
+            self.client_txns.insert(id, (h, Purpose::Ignore));
+        }
+    }
+
+    /// §13.2.2.4: a 2xx from another fork than the one we kept is ACKed and then ended.
+    fn ack_and_bye_fork(&mut self, now: Instant, h: CallHandle, resp: &Response) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let Ok(mut fork) = Dialog::uac(&c.invite, resp, c.source) else {
+            return;
+        };
+        let transport = c.source.transport;
+        let seq = wire::cseq(&resp.headers).map_or(0, |x| x.0);
+        let ack = fork.ack(seq, self.via_for(transport));
+        self.layer.send_stateless(fork.peer, &Message::Request(ack));
+        let bye = fork.request(Method::Bye, self.via_for(transport));
+        if let Ok(id) = self.layer.send_request(now, bye, fork.peer) {
+            self.client_txns.insert(id, (h, Purpose::Ignore));
+        }
     }
 
     fn on_offer_response(
@@ -1068,8 +1364,10 @@ impl UserAgent {
         }
         let c = self.calls.get_mut(&h).expect("checked by caller");
         if status == StatusCode::REQUEST_PENDING {
-            // §14.1: we do not own the Call-ID, so wait 0–2 s in 10 ms units and retry.
-            let wait = Duration::from_millis(10 * self.rng.gen_range(0..=200u64));
+            // §14.1: the owner of the Call-ID (the caller) waits 2.1–4 s, the other side 0–2 s,
+            // in 10 ms units, then retries.
+            let units = if c.outgoing { 210..=400u64 } else { 0..=200u64 };
+            let wait = Duration::from_millis(10 * self.rng.gen_range(units));
             let o = c.local_offer.as_mut().expect("current");
             o.txn = None;
             c.set(CallTimer::GlareRetry, now + wait);
@@ -1134,6 +1432,18 @@ impl UserAgent {
         }
         match purpose {
             Purpose::Bye => self.remove(h),
+            Purpose::Ignore => {}
+            Purpose::Invite => {
+                if self.calls[&h].state == CallState::Offering {
+                    let why = if reason == EndReason::TransportError {
+                        reason
+                    } else {
+                        EndReason::NoAnswer
+                    };
+                    self.end(h, why);
+                    self.remove(h);
+                }
+            }
             _ => {
                 if reason == EndReason::TransportError {
                     self.abort_remote_offer(now, h);
@@ -1478,6 +1788,10 @@ impl UserAgent {
             .get(&h)
             .map(|c| c.source.transport)
             .unwrap_or(Transport::Udp);
+        self.via_for(transport)
+    }
+
+    fn via_for(&mut self, transport: Transport) -> String {
         format!(
             "SIP/2.0/{} {};branch={}{:016x};rport",
             transport.via_token(),
