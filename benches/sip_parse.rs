@@ -71,6 +71,22 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("rsip/{name}"), |b| b.iter(|| rsip(black_box(raw))));
     }
     g.finish();
+
+    // Where roomgate's time goes, on the INVITE: parse alone, then each typed access alone.
+    let (_, invite) = &corpus[0];
+    let parsed = codec::parse(invite.clone()).expect("corpus parses");
+    let mut g = c.benchmark_group("sip_parse_breakdown");
+    g.bench_function("parse", |b| {
+        b.iter(|| codec::parse(black_box(invite).clone()).map(|m| m.headers().len()))
+    });
+    g.bench_function("via", |b| b.iter(|| black_box(&parsed).via().is_ok()));
+    g.bench_function("from", |b| b.iter(|| black_box(&parsed).from().is_ok()));
+    g.bench_function("to", |b| b.iter(|| black_box(&parsed).to().is_ok()));
+    g.bench_function("cseq", |b| b.iter(|| black_box(&parsed).cseq().is_ok()));
+    g.bench_function("call_id", |b| {
+        b.iter(|| black_box(&parsed).call_id().is_ok())
+    });
+    g.finish();
 }
 
 /// Mean time in ns criterion recorded for `sip_parse/<id>` in this run.
