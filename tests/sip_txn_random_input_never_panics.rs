@@ -43,6 +43,13 @@ enum Op {
     Advance(u16),
     /// A well-formed new INVITE.
     Invite,
+    /// roomgate places a call.
+    Dial,
+    /// The peer answers the last request roomgate sent.
+    RespondToLast {
+        status: u16,
+        session_expires: bool,
+    },
     /// ACK the last 2xx to an INVITE properly.
     Ack,
     /// A well-formed request in the last dialog, next CSeq.
@@ -76,6 +83,24 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u16..40_000).prop_map(Op::Advance),
         2 => Just(Op::Ack),
         2 => Just(Op::Invite),
+        1 => Just(Op::Dial),
+        3 => (
+            prop_oneof![
+                Just(100u16),
+                Just(180),
+                Just(200),
+                Just(200),
+                Just(422),
+                Just(481),
+                Just(486),
+                Just(491)
+            ],
+            any::<bool>()
+        )
+            .prop_map(|(status, session_expires)| Op::RespondToLast {
+                status,
+                session_expires
+            }),
         3 => (0u8..6, any::<bool>()).prop_map(|(method, body)| Op::InDialog { method, body }),
     ]
 }
@@ -160,6 +185,7 @@ proptest! {
         let mut last_2xx: Option<(String, u32)> = None;
         let mut next_cseq = 10u32;
         let mut confirmed = 0usize;
+        let mut last_sent: Option<Request> = None;
         for op in ops {
             match op {
                 Op::Request { method, branch, cseq, to_tag, drop_header, body } => {
@@ -214,6 +240,31 @@ proptest! {
                     r.headers.set(HeaderName::CSeq, format!("{next_cseq} INVITE"));
                     let _ = ua.handle_message(now, Message::Request(r), src);
                 }
+                Op::Dial => {
+                    let d = roomgate::sip::ua::Dial {
+                        target: "sip:room@127.0.0.2:5062".into(),
+                        from: "sip:1000@127.0.0.1".into(),
+                        destination: src,
+                        sdp: Bytes::from_static(b"v=0\r\n"),
+                    };
+                    if let Ok(c) = ua.dial(now, d) {
+                        calls.push(c);
+                    }
+                }
+                Op::RespondToLast { status, session_expires } => {
+                    if let Some(req) = &last_sent {
+                        if let Ok(mut r) = Response::from_request(req, StatusCode(status)).with_to_tag("rt") {
+                            r.headers.push(HeaderName::Contact, "<sip:room@127.0.0.2:5062>");
+                            if status == 422 {
+                                r.headers.push(HeaderName::MinSe, "1800");
+                            }
+                            if session_expires {
+                                r.headers.push(HeaderName::SessionExpires, "120;refresher=uac");
+                            }
+                            let _ = ua.handle_message(now, Message::Response(r), src);
+                        }
+                    }
+                }
                 Op::Ack => {
                     if let Some((tag, seq)) = &last_2xx {
                         let mut r = request(1, 9, 0, Some(tag), 99, false);
@@ -244,6 +295,11 @@ proptest! {
             }
             while let Some(t) = ua.poll_transmit() {
                 let m = codec::parse(t.payload).expect("roomgate prints parseable SIP");
+                if let Message::Request(r) = &m {
+                    if r.method != Method::Ack {
+                        last_sent = Some(r.clone());
+                    }
+                }
                 if let Message::Response(r) = &m {
                     if let Some(tag) = r.headers.to().ok().and_then(|t| t.tag().map(str::to_owned)) {
                         let seq = r.headers.cseq().ok();

@@ -300,14 +300,17 @@ enum CallTimer {
     SessionRefresh = 2,
     SessionExpiry = 3,
     GlareRetry = 4,
+    /// §9.1: no final response 64*T1 after our CANCEL: give the INVITE up.
+    CancelGiveUp = 5,
 }
 
-const CALL_TIMERS: [CallTimer; 5] = [
+const CALL_TIMERS: [CallTimer; 6] = [
     CallTimer::Retransmit2xx,
     CallTimer::AckTimeout,
     CallTimer::SessionRefresh,
     CallTimer::SessionExpiry,
     CallTimer::GlareRetry,
+    CallTimer::CancelGiveUp,
 ];
 
 #[derive(Debug)]
@@ -358,7 +361,7 @@ struct Call {
     invite_txn: TransactionId,
     local_tag: String,
     dialog: Option<Dialog>,
-    timers: [Option<Instant>; 5],
+    timers: [Option<Instant>; 6],
     scheduled: Option<Instant>,
     unacked: Option<Unacked>,
     remote_offer: Option<RemoteOffer>,
@@ -701,7 +704,7 @@ impl UserAgent {
                 invite_txn: id,
                 local_tag,
                 dialog: None,
-                timers: [None; 5],
+                timers: [None; 6],
                 scheduled: None,
                 unacked: None,
                 remote_offer: None,
@@ -943,7 +946,7 @@ impl UserAgent {
                 invite_txn: id,
                 local_tag,
                 dialog: None,
-                timers: [None; 5],
+                timers: [None; 6],
                 scheduled: None,
                 unacked: None,
                 remote_offer: None,
@@ -1316,6 +1319,11 @@ impl UserAgent {
         if let Ok(id) = self.layer.send_request(now, cancel, c.source) {
             self.client_txns.insert(id, (h, Purpose::Ignore));
         }
+        let give_up = now + self.cfg.timers.t1x64();
+        self.calls
+            .get_mut(&h)
+            .expect("checked by caller")
+            .set(CallTimer::CancelGiveUp, give_up);
     }
 
     /// §13.2.2.4: a 2xx from another fork than the one we kept is ACKed and then ended.
@@ -1509,6 +1517,13 @@ impl UserAgent {
                 let _ = self.start_offer(now, h, method, ct, body, true);
             }
             CallTimer::SessionExpiry => self.send_bye(now, h, EndReason::SessionExpired),
+            CallTimer::CancelGiveUp => {
+                let c = self.calls.get(&h).expect("timer of a live call");
+                if c.outgoing && c.state == CallState::Offering {
+                    self.layer.abandon(c.invite_txn);
+                    self.remove(h);
+                }
+            }
             CallTimer::GlareRetry => {
                 let c = self.calls.get(&h).expect("timer of a live call");
                 if c.local_offer.as_ref().is_some_and(|o| o.txn.is_none()) {
@@ -1628,7 +1643,7 @@ impl UserAgent {
             return;
         }
         c.state = CallState::Ending;
-        c.timers = [None; 5];
+        c.timers = [None; 6];
         c.unacked = None;
         c.local_offer = None;
         self.abort_remote_offer(now, h);
@@ -1825,6 +1840,17 @@ impl UserAgent {
         }
         if self.merged.get(&c.merged_key) == Some(&c.invite_txn) {
             self.merged.remove(&c.merged_key);
+        }
+        // An INVITE of ours still in Proceeding has no timer of its own (§17.1.1.2): with the
+        // call gone nobody would ever CANCEL it, so let it go too.
+        let stuck: Vec<TransactionId> = self
+            .client_txns
+            .iter()
+            .filter(|(_, (owner, p))| *owner == h && matches!(p, Purpose::Offer | Purpose::Invite))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stuck {
+            self.layer.abandon(id);
         }
         self.client_txns.retain(|_, (owner, _)| *owner != h);
     }

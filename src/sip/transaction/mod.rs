@@ -632,6 +632,21 @@ impl TransactionLayer {
             .transmit(Transmit::new(destination, wire::encode(message)));
     }
 
+    /// Drops transaction `id` without a word (RFC 3261 §9.1: an INVITE whose CANCEL brought
+    /// no final response within 64*T1 is considered cancelled and destroyed).
+    pub fn abandon(&mut self, id: TransactionId) {
+        if let Some(entry) = self.txns.get_mut(&id) {
+            match &mut entry.kind {
+                Kind::ClientInvite(t) => t.state = client_invite::State::Terminated,
+                Kind::ClientNonInvite(t) => t.state = client_non_invite::State::Terminated,
+                Kind::ServerInvite(t) => t.state = server_invite::State::Terminated,
+                Kind::ServerNonInvite(t) => t.state = server_non_invite::State::Terminated,
+            }
+            entry.kind.timers().stop_all();
+            self.after(id);
+        }
+    }
+
     /// The INVITE server transaction a CANCEL targets (§9.2: the §17.2.3 rules with the
     /// method taken as INVITE).
     pub fn find_cancelled_invite(&self, cancel: &Request) -> Option<TransactionId> {
