@@ -12,10 +12,13 @@
 //! every known header once, for a UAS that wants to answer 400 up front.
 
 mod framer;
+#[doc(hidden)]
+pub mod fuzzing;
 
-pub use framer::{Frame, Framer, KeepAlive};
+pub use framer::{Frame, Framer, FramerError, KeepAlive};
 
 use bytes::{BufMut, Bytes, BytesMut};
+use nom::FindSubstring;
 
 use crate::sip::header::lex::{self, sub};
 use crate::sip::header::{
@@ -24,7 +27,7 @@ use crate::sip::header::{
     SessionExpires, TypedHeader, UserAgent, Via,
 };
 use crate::sip::message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};
-use crate::sip::uri::{parse_uri, Uri};
+use crate::sip::uri::Uri;
 
 /// Limits applied while parsing and framing. The defaults suit a gateway facing room systems.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,9 +184,8 @@ fn parse_start_line(src: &Bytes, line: &[u8]) -> Result<StartLine, ParseError> {
     if uri.is_empty() || uri.iter().any(|&c| c <= b' ' || c >= 0x7f) {
         return Err(ParseError::RequestUri);
     }
-    match parse_uri(src, uri, false) {
-        Ok((u, rest)) if rest.is_empty() && !u.has_headers() => {}
-        _ => return Err(ParseError::RequestUri),
+    if !request_uri_looks_valid(uri) {
+        return Err(ParseError::RequestUri);
     }
     Ok(StartLine::Request(
         Method::from_shared(src, m),
@@ -191,8 +193,36 @@ fn parse_start_line(src: &Bytes, line: &[u8]) -> Result<StartLine, ParseError> {
     ))
 }
 
+/// The next LF at or after `from` (memchr through nom's `FindSubstring`: this scan is most of
+/// the parser's per-byte work).
+/// The Request-URI checks that need no full URI parse (that happens in [`validate`] and
+/// `Request::request_uri`): an absolute URI (`scheme ":"`, so not `<…>`, RFC 4475 §3.1.2.7)
+/// and, for sip/sips, no `?headers` after the host part (RFC 3261 §19.1.1 table; RFC 4475
+/// §3.1.2.11). Spaces and controls were rejected by the caller.
+fn request_uri_looks_valid(uri: &[u8]) -> bool {
+    let n = uri
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+        .unwrap_or(uri.len());
+    if n == 0 || !uri[0].is_ascii_alphabetic() || uri.get(n) != Some(&b':') || n + 1 == uri.len() {
+        return false;
+    }
+    let scheme = &uri[..n];
+    if scheme.eq_ignore_ascii_case(b"sip") || scheme.eq_ignore_ascii_case(b"sips") {
+        let rest = &uri[n + 1..];
+        // The user part may hold `?` (user-unreserved); only what follows `@` is host, params
+        // and headers.
+        let host_part = match rest.iter().position(|&c| c == b'@') {
+            Some(at) => &rest[at + 1..],
+            None => rest,
+        };
+        return !host_part.is_empty() && !host_part.contains(&b'?') && !host_part.contains(&b'<');
+    }
+    !uri.iter().any(|&c| matches!(c, b'<' | b'>' | b'"'))
+}
+
 fn find_lf(b: &[u8], from: usize) -> Option<usize> {
-    b[from..].iter().position(|&c| c == b'\n').map(|k| k + from)
+    (&b[from..]).find_substring(&b"\n"[..]).map(|k| k + from)
 }
 
 /// Strips a CR before the LF at `lf` (bare LF line ends are tolerated).
@@ -230,7 +260,7 @@ fn parse_inner(b: Bytes, limits: &ParseLimits, mode: Transport) -> Result<Messag
     let start = parse_start_line(&b, &s[p..line_end(s, p, lf)])?;
     p = lf + 1;
 
-    let mut headers = Headers::with_capacity(16);
+    let mut headers = Headers::with_capacity(24);
     let mut content_length: Option<usize> = None;
     let body_start;
     loop {

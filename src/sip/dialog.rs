@@ -94,6 +94,51 @@ impl Dialog {
         })
     }
 
+    /// The UAC side of a dialog created by our `invite` and a 2xx (or 1xx with a To tag)
+    /// `response` to it (§12.1.2): route set from the response's Record-Route in reverse,
+    /// remote target from its Contact, local CSeq from the INVITE, remote CSeq empty.
+    pub fn uac(
+        invite: &Request,
+        response: &crate::sip::message::Response,
+        peer: Peer,
+    ) -> Result<Dialog, DialogError> {
+        let (h, r) = (&invite.headers, &response.headers);
+        let call_id = wire::call_id(h).ok_or(DialogError::Missing("Call-ID"))?;
+        let local_tag = wire::tag(h, HeaderName::From).ok_or(DialogError::Missing("From tag"))?;
+        let remote_tag = wire::tag(r, HeaderName::To).ok_or(DialogError::Missing("To tag"))?;
+        let (local_seq, _) = wire::cseq(h).ok_or(DialogError::Missing("CSeq"))?;
+        let contact = wire::list_values(r, HeaderName::Contact)
+            .into_iter()
+            .next()
+            .ok_or(DialogError::Missing("Contact"))?;
+        let remote_target = wire::addr_uri(&contact);
+        if remote_target.is_empty() {
+            return Err(DialogError::Missing("Contact"));
+        }
+        let mut route_set = wire::list_values(r, HeaderName::RecordRoute);
+        route_set.reverse();
+        Ok(Dialog {
+            id: DialogId {
+                call_id,
+                local_tag,
+                remote_tag,
+            },
+            local_seq,
+            remote_seq: None,
+            local_uri: h
+                .get(&HeaderName::From)
+                .ok_or(DialogError::Missing("From"))?
+                .clone(),
+            remote_uri: r
+                .get(&HeaderName::To)
+                .ok_or(DialogError::Missing("To"))?
+                .clone(),
+            remote_target,
+            route_set,
+            peer,
+        })
+    }
+
     pub fn remote_target(&self) -> &str {
         &self.remote_target
     }
@@ -353,6 +398,39 @@ mod tests {
         );
         let info = d.request(Method::Info, "SIP/2.0/UDP gw;branch=z9hG4bKc".into());
         assert_eq!(wire::cseq(&info.headers), Some((102, Method::Info)));
+    }
+
+    #[test]
+    fn uac_dialog_reverses_record_route_and_continues_our_cseq() {
+        let mut inv = invite(&[]);
+        inv.headers.set(HeaderName::From, "<sip:1000@gw>;tag=ours");
+        let mut h = Headers::new();
+        h.push(HeaderName::To, "<sip:room@10.0.0.2>;tag=theirs");
+        h.push(HeaderName::Contact, "<sip:room@10.0.0.9:5062>");
+        h.push(
+            HeaderName::RecordRoute,
+            "<sip:p2.example;lr>, <sip:p1.example;lr>",
+        );
+        let resp = crate::sip::message::Response {
+            status: crate::sip::StatusCode::OK,
+            reason: Bytes::from_static(b"OK"),
+            headers: h,
+            body: Bytes::new(),
+        };
+        let mut d = Dialog::uac(&inv, &resp, peer()).unwrap();
+        assert_eq!(d.id.local_tag, "ours");
+        assert_eq!(d.id.remote_tag, "theirs");
+        assert_eq!(
+            d.route_set(),
+            ["<sip:p1.example;lr>", "<sip:p2.example;lr>"]
+        );
+        let bye = d.request(Method::Bye, "SIP/2.0/UDP gw;branch=z9hG4bKb".into());
+        assert_eq!(wire::cseq(&bye.headers), Some((11, Method::Bye)));
+        assert_eq!(&bye.uri[..], b"sip:room@10.0.0.9:5062");
+        assert_eq!(
+            wire::tag(&bye.headers, HeaderName::To).as_deref(),
+            Some("theirs")
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub use retry_after::RetryAfter;
 pub use server::Server;
 pub use session_expires::{MinSe, Refresher, SessionExpires};
 pub use user_agent::UserAgent;
+pub(crate) use via::parse_first as parse_first_via;
 pub use via::{Transport, Via};
 
 /// What was wrong with a header; allocation-free, names the header (its long form).

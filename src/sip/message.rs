@@ -21,6 +21,11 @@ impl BytesStr {
         std::str::from_utf8(&b)?;
         Ok(BytesStr(b))
     }
+    /// Bytes already known to be ASCII (checked in debug builds).
+    pub(crate) fn from_ascii(b: Bytes) -> Self {
+        debug_assert!(b.is_ascii());
+        BytesStr(b)
+    }
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor checks (or is given) valid UTF-8 and the bytes are immutable.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
@@ -324,47 +329,59 @@ impl HeaderName {
     }
 
     fn known(b: &[u8]) -> Option<HeaderName> {
-        let mut buf = [0u8; 20];
-        if b.len() > buf.len() {
-            return None;
-        }
-        let lower = &mut buf[..b.len()];
-        lower.copy_from_slice(b);
-        lower.make_ascii_lowercase();
-        Some(match &*lower {
-            b"via" | b"v" => HeaderName::Via,
-            b"from" | b"f" => HeaderName::From,
-            b"to" | b"t" => HeaderName::To,
-            b"call-id" | b"i" => HeaderName::CallId,
-            b"cseq" => HeaderName::CSeq,
-            b"contact" | b"m" => HeaderName::Contact,
-            b"max-forwards" => HeaderName::MaxForwards,
-            b"content-length" | b"l" => HeaderName::ContentLength,
-            b"content-type" | b"c" => HeaderName::ContentType,
-            b"content-encoding" | b"e" => HeaderName::ContentEncoding,
-            b"route" => HeaderName::Route,
-            b"record-route" => HeaderName::RecordRoute,
-            b"allow" => HeaderName::Allow,
-            b"supported" | b"k" => HeaderName::Supported,
-            b"require" => HeaderName::Require,
-            b"proxy-require" => HeaderName::ProxyRequire,
-            b"unsupported" => HeaderName::Unsupported,
-            b"session-expires" | b"x" => HeaderName::SessionExpires,
-            b"min-se" => HeaderName::MinSe,
-            b"user-agent" => HeaderName::UserAgent,
-            b"server" => HeaderName::Server,
-            b"reason" => HeaderName::Reason,
-            b"www-authenticate" => HeaderName::WwwAuthenticate,
-            b"authorization" => HeaderName::Authorization,
-            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
-            b"proxy-authorization" => HeaderName::ProxyAuthorization,
-            b"expires" => HeaderName::Expires,
-            b"accept" => HeaderName::Accept,
-            b"event" | b"o" => HeaderName::Event,
-            b"refer-to" | b"r" => HeaderName::ReferTo,
-            b"retry-after" => HeaderName::RetryAfter,
-            b"p-asserted-identity" => HeaderName::PAssertedIdentity,
-            b"date" => HeaderName::Date,
+        // Dispatch on length and first letter, then one case-insensitive compare: this runs for
+        // every header line of every message.
+        let is = |name: &str| b.eq_ignore_ascii_case(name.as_bytes());
+        let first = b.first()?.to_ascii_lowercase();
+        Some(match (b.len(), first) {
+            (1, _) => match first {
+                b'v' => HeaderName::Via,
+                b'f' => HeaderName::From,
+                b't' => HeaderName::To,
+                b'i' => HeaderName::CallId,
+                b'm' => HeaderName::Contact,
+                b'l' => HeaderName::ContentLength,
+                b'c' => HeaderName::ContentType,
+                b'e' => HeaderName::ContentEncoding,
+                b'k' => HeaderName::Supported,
+                b'x' => HeaderName::SessionExpires,
+                b'o' => HeaderName::Event,
+                b'r' => HeaderName::ReferTo,
+                _ => return None,
+            },
+            (2, b't') if is("to") => HeaderName::To,
+            (3, b'v') if is("via") => HeaderName::Via,
+            (4, b'f') if is("from") => HeaderName::From,
+            (4, b'c') if is("cseq") => HeaderName::CSeq,
+            (4, b'd') if is("date") => HeaderName::Date,
+            (5, b'r') if is("route") => HeaderName::Route,
+            (5, b'a') if is("allow") => HeaderName::Allow,
+            (5, b'e') if is("event") => HeaderName::Event,
+            (6, b's') if is("server") => HeaderName::Server,
+            (6, b'r') if is("reason") => HeaderName::Reason,
+            (6, b'm') if is("min-se") => HeaderName::MinSe,
+            (6, b'a') if is("accept") => HeaderName::Accept,
+            (7, b'c') if is("call-id") => HeaderName::CallId,
+            (7, b'c') if is("contact") => HeaderName::Contact,
+            (7, b'r') if is("require") => HeaderName::Require,
+            (7, b'e') if is("expires") => HeaderName::Expires,
+            (8, b'r') if is("refer-to") => HeaderName::ReferTo,
+            (9, b's') if is("supported") => HeaderName::Supported,
+            (10, b'u') if is("user-agent") => HeaderName::UserAgent,
+            (11, b'u') if is("unsupported") => HeaderName::Unsupported,
+            (11, b'r') if is("retry-after") => HeaderName::RetryAfter,
+            (12, b'm') if is("max-forwards") => HeaderName::MaxForwards,
+            (12, b'c') if is("content-type") => HeaderName::ContentType,
+            (12, b'r') if is("record-route") => HeaderName::RecordRoute,
+            (13, b'a') if is("authorization") => HeaderName::Authorization,
+            (13, b'p') if is("proxy-require") => HeaderName::ProxyRequire,
+            (14, b'c') if is("content-length") => HeaderName::ContentLength,
+            (15, b's') if is("session-expires") => HeaderName::SessionExpires,
+            (16, b'c') if is("content-encoding") => HeaderName::ContentEncoding,
+            (16, b'w') if is("www-authenticate") => HeaderName::WwwAuthenticate,
+            (18, b'p') if is("proxy-authenticate") => HeaderName::ProxyAuthenticate,
+            (19, b'p') if is("proxy-authorization") => HeaderName::ProxyAuthorization,
+            (19, b'p') if is("p-asserted-identity") => HeaderName::PAssertedIdentity,
             _ => return None,
         })
     }
@@ -528,7 +545,7 @@ impl Message {
 // Typed access (decoded on demand; see crate::sip::header).
 
 use crate::sip::header::{
-    lex, AddressHeader, Allow, AuthHeader, CSeq, CallId, Contact, ContentLength, ContentType, Date,
+    AddressHeader, Allow, AuthHeader, CSeq, CallId, Contact, ContentLength, ContentType, Date,
     Expires, HeaderError, MaxForwards, MinSe, OptionTags, Reason, RetryAfter, Server,
     SessionExpires, TypedHeader, UserAgent, Via,
 };
@@ -592,7 +609,7 @@ impl Headers {
         let v = self
             .get(&HeaderName::Via)
             .ok_or(HeaderError::Missing("Via"))?;
-        Via::parse(&lex::sub(v, lex::first_element(v)))
+        crate::sip::header::parse_first_via(v)
     }
     pub fn vias(&self) -> Result<Vec<Via>, HeaderError> {
         self.typed_list(&HeaderName::Via)
@@ -1007,6 +1024,57 @@ mod tests {
             HeaderName::from_bytes(b"X-Custom"),
             HeaderName::Other(Bytes::from_static(b"X-Custom"))
         );
+    }
+
+    #[test]
+    fn every_long_name_is_known_in_any_case() {
+        let all = [
+            HeaderName::Via,
+            HeaderName::From,
+            HeaderName::To,
+            HeaderName::CallId,
+            HeaderName::CSeq,
+            HeaderName::Contact,
+            HeaderName::MaxForwards,
+            HeaderName::ContentLength,
+            HeaderName::ContentType,
+            HeaderName::ContentEncoding,
+            HeaderName::Route,
+            HeaderName::RecordRoute,
+            HeaderName::Allow,
+            HeaderName::Supported,
+            HeaderName::Require,
+            HeaderName::ProxyRequire,
+            HeaderName::Unsupported,
+            HeaderName::SessionExpires,
+            HeaderName::MinSe,
+            HeaderName::UserAgent,
+            HeaderName::Server,
+            HeaderName::Reason,
+            HeaderName::WwwAuthenticate,
+            HeaderName::Authorization,
+            HeaderName::ProxyAuthenticate,
+            HeaderName::ProxyAuthorization,
+            HeaderName::Expires,
+            HeaderName::Accept,
+            HeaderName::Event,
+            HeaderName::ReferTo,
+            HeaderName::RetryAfter,
+            HeaderName::PAssertedIdentity,
+            HeaderName::Date,
+        ];
+        for h in all {
+            assert_eq!(HeaderName::from_bytes(h.as_str().as_bytes()), h);
+            assert_eq!(
+                HeaderName::from_bytes(h.as_str().to_uppercase().as_bytes()),
+                h
+            );
+        }
+        assert!(matches!(
+            HeaderName::from_bytes(b"C%6Fntact"),
+            HeaderName::Other(_)
+        ));
+        assert!(matches!(HeaderName::from_bytes(b""), HeaderName::Other(_)));
     }
 
     #[test]

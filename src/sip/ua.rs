@@ -13,6 +13,44 @@
 //!
 //! The UA core owns a [`TransactionLayer`] and forwards its transmits; it never reads a clock
 //! and takes its randomness (tags, branches, CSeq, glare back-off) from the injected RNG.
+//! The shell parses datagrams with [`crate::sip::codec`] (answering what does not parse) and
+//! hands over the [`Message`] with its source [`Peer`]; for TCP/TLS the shell maps a
+//! [`Transmit`]'s destination back to the connection it came from.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use rand::{rngs::SmallRng, SeedableRng};
+//! use roomgate::sip::{codec, StatusCode};
+//! use roomgate::sip::transaction::{Peer, Transport};
+//! use roomgate::sip::ua::{Reply, UaConfig, UaEvent, UserAgent};
+//! use std::time::Instant;
+//!
+//! let mut ua = UserAgent::new(UaConfig::default(), SmallRng::seed_from_u64(1));
+//! let now = Instant::now(); // read by the shell, never by the core
+//! let datagram = Bytes::from_static(
+//!     b"INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+//!       Via: SIP/2.0/UDP 127.0.0.2:5062;branch=z9hG4bK776asdhds;rport\r\n\
+//!       Max-Forwards: 70\r\n\
+//!       From: <sip:room@127.0.0.2>;tag=1928301774\r\n\
+//!       To: <sip:1000@127.0.0.1>\r\n\
+//!       Call-ID: a84b4c76e66710@127.0.0.2\r\n\
+//!       CSeq: 314159 INVITE\r\n\
+//!       Contact: <sip:room@127.0.0.2:5062>\r\n\
+//!       Content-Length: 0\r\n\r\n",
+//! );
+//! let source = Peer::new(Transport::Udp, "127.0.0.2:5062".parse().unwrap());
+//! ua.handle_message(now, codec::parse(datagram).unwrap(), source).unwrap();
+//! while let Some(event) = ua.poll_event() {
+//!     if let UaEvent::IncomingCall { call, .. } = event {
+//!         ua.answer(now, call, Reply::new(StatusCode::RINGING)).unwrap();
+//!     }
+//! }
+//! let ringing = ua.poll_transmit().unwrap();
+//! assert_eq!(ringing.destination, source); // rport: back to where it came from
+//! assert!(ringing.payload.starts_with(b"SIP/2.0 180 Ringing\r\n"));
+//! // Sleep until this, call `handle_timeout(now)`, drain again.
+//! let _next_wakeup = ua.poll_timeout();
+//! ```
 //!
 //! # What it answers by itself
 //!
@@ -24,7 +62,10 @@
 //! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4);
 //!   with no ACK in 64*T1 the call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
-//!   retried after 0–2 s (we do not own the Call-ID) in 10 ms units.
+//!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
+//! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
+//!   2xx ACKed and sent BYE, CANCEL on hangup once a provisional arrived (§9.1), a 422 retried
+//!   with the asked Min-SE (RFC 4028 §7.1).
 //! - Session timers (RFC 4028): 422 when Session-Expires is below our Min-SE, Session-Expires
 //!   with the refresher in our 2xx, a refresh (UPDATE if the peer allows it, else re-INVITE)
 //!   at half the interval when we refresh, BYE when the session expires unrefreshed (§10).
@@ -80,6 +121,9 @@ pub struct UaConfig {
     pub contact_user: String,
     /// The Server header of our responses, if any.
     pub server: Option<String>,
+    /// Live server transactions outside dialogs before new requests get 503
+    /// ([`TransactionLayer::set_max_out_of_dialog`]).
+    pub max_out_of_dialog: usize,
 }
 
 impl Default for UaConfig {
@@ -90,6 +134,7 @@ impl Default for UaConfig {
             sent_by: "127.0.0.1:5060".into(),
             contact_user: "roomgate".into(),
             server: Some(concat!("roomgate/", env!("CARGO_PKG_VERSION")).into()),
+            max_out_of_dialog: transaction::DEFAULT_MAX_OUT_OF_DIALOG,
         }
     }
 }
@@ -117,6 +162,10 @@ pub enum EndReason {
     DialogLost,
     /// The transport towards the peer failed.
     TransportError,
+    /// Our outgoing call was refused with this final response.
+    Refused(StatusCode),
+    /// Our outgoing INVITE got no final response (timer B, §17.1.1.2).
+    NoAnswer,
 }
 
 /// What the UA core tells the call layer.
@@ -130,6 +179,14 @@ pub enum UaEvent {
     },
     /// The ACK for our 2xx arrived; `ack_body` holds the answer when the INVITE had no offer.
     Confirmed { call: CallHandle, ack_body: Bytes },
+    /// Our outgoing call got a provisional response (180, 183 with early media…).
+    Progress {
+        call: CallHandle,
+        status: StatusCode,
+        body: Bytes,
+    },
+    /// Our outgoing call was answered (and ACKed); `body` is the SDP answer.
+    Answered { call: CallHandle, body: Bytes },
     /// The peer sent a re-INVITE or UPDATE. Answer with [`UserAgent::answer_offer`]. An empty
     /// `body` on a re-INVITE asks us for an offer in the 2xx (answer in the ACK).
     Offer {
@@ -196,6 +253,19 @@ impl Reply {
     }
 }
 
+/// An outgoing call: roomgate dialling a room system ([`UserAgent::dial`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dial {
+    /// Request-URI and To, e.g. `sip:room@192.0.2.7:5060`.
+    pub target: String,
+    /// Our address for From, e.g. `sip:1000@gateway.example`.
+    pub from: String,
+    /// The first hop.
+    pub destination: Peer,
+    /// The SDP offer (dial-out always offers in the INVITE, RFC 3264 §5).
+    pub sdp: Bytes,
+}
+
 /// Errors of the UA core's commands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UaError {
@@ -209,14 +279,16 @@ pub enum UaError {
     Transaction(#[from] TransactionError),
 }
 
+/// Where a call's signalling stands (what operators see as the SIP dialog state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CallState {
-    /// INVITE received, no final response yet.
+pub enum CallState {
+    /// INVITE received, no final response yet (RFC 3261 §13.3.1).
     Offering,
-    /// 2xx sent, waiting for the ACK.
+    /// 2xx sent, waiting for the ACK (§13.3.1.4).
     Answered,
+    /// ACKed: the dialog is confirmed.
     Established,
-    /// BYE sent or received; kept until our BYE transaction ends.
+    /// BYE sent; kept until our BYE transaction ends.
     Ending,
 }
 
@@ -228,14 +300,17 @@ enum CallTimer {
     SessionRefresh = 2,
     SessionExpiry = 3,
     GlareRetry = 4,
+    /// §9.1: no final response 64*T1 after our CANCEL: give the INVITE up.
+    CancelGiveUp = 5,
 }
 
-const CALL_TIMERS: [CallTimer; 5] = [
+const CALL_TIMERS: [CallTimer; 6] = [
     CallTimer::Retransmit2xx,
     CallTimer::AckTimeout,
     CallTimer::SessionRefresh,
     CallTimer::SessionExpiry,
     CallTimer::GlareRetry,
+    CallTimer::CancelGiveUp,
 ];
 
 #[derive(Debug)]
@@ -272,6 +347,10 @@ enum Purpose {
     Bye,
     Offer,
     Other,
+    /// Our initial INVITE.
+    Invite,
+    /// CANCEL, or BYE to an extra forked 2xx: their answers change nothing.
+    Ignore,
 }
 
 #[derive(Debug)]
@@ -282,7 +361,7 @@ struct Call {
     invite_txn: TransactionId,
     local_tag: String,
     dialog: Option<Dialog>,
-    timers: [Option<Instant>; 5],
+    timers: [Option<Instant>; 6],
     scheduled: Option<Instant>,
     unacked: Option<Unacked>,
     remote_offer: Option<RemoteOffer>,
@@ -296,6 +375,12 @@ struct Call {
     hangup_pending: bool,
     ended: bool,
     merged_key: (String, String, u32),
+    /// We placed this call (UAC); `invite` is ours and `invite_txn` a client transaction.
+    outgoing: bool,
+    /// A provisional response arrived, so CANCEL may be sent (§9.1).
+    provisional_seen: bool,
+    /// Hung up before any provisional response: CANCEL as soon as one arrives.
+    cancel_pending: bool,
 }
 
 impl Call {
@@ -330,8 +415,10 @@ pub struct UserAgent {
 
 impl UserAgent {
     pub fn new(cfg: UaConfig, rng: SmallRng) -> Self {
+        let mut layer = TransactionLayer::new(cfg.timers);
+        layer.set_max_out_of_dialog(cfg.max_out_of_dialog);
         UserAgent {
-            layer: TransactionLayer::new(cfg.timers),
+            layer,
             cfg,
             rng,
             next_call: 0,
@@ -348,6 +435,16 @@ impl UserAgent {
     /// Calls not yet fully gone (an ended call lingers while its BYE transaction runs).
     pub fn call_count(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Every call not yet over, e.g. to hang them all up at shutdown.
+    pub fn calls(&self) -> impl Iterator<Item = CallHandle> + '_ {
+        self.calls.iter().filter(|(_, c)| !c.ended).map(|(h, _)| *h)
+    }
+
+    /// The signalling state of `call`.
+    pub fn state(&self, call: CallHandle) -> Option<CallState> {
+        Some(self.calls.get(&call)?.state)
     }
 
     /// The dialog of `call`, once answered.
@@ -392,6 +489,10 @@ impl UserAgent {
             due.push(h);
         }
         for h in due {
+            if let Some(c) = self.calls.get_mut(&h) {
+                // Its heap entry is gone: let `reschedule` push whatever comes next.
+                c.scheduled = None;
+            }
             while let Some(t) = self.due_call_timer(h, now) {
                 self.calls
                     .get_mut(&h)
@@ -434,14 +535,18 @@ impl UserAgent {
             let Some(Reverse((at, h))) = self.deadlines.peek().copied() else {
                 break None;
             };
-            if self
-                .calls
-                .get(&h)
-                .is_some_and(|c| c.next_timeout() == Some(at))
-            {
+            let Some(c) = self.calls.get_mut(&h) else {
+                self.deadlines.pop();
+                continue;
+            };
+            if c.next_timeout() == Some(at) {
                 break Some(at);
             }
             self.deadlines.pop();
+            if c.scheduled == Some(at) {
+                c.scheduled = None;
+                self.reschedule(h);
+            }
         };
         match (mine, self.layer.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -455,6 +560,9 @@ impl UserAgent {
     /// the dialog; a 3xx–6xx ends the call.
     pub fn answer(&mut self, now: Instant, call: CallHandle, reply: Reply) -> Result<(), UaError> {
         let c = self.calls.get(&call).ok_or(UaError::NoSuchCall)?;
+        if c.outgoing {
+            return Err(UaError::InvalidState("we placed this call"));
+        }
         if c.state != CallState::Offering || !self.layer.invite_is_proceeding(c.invite_txn) {
             return Err(UaError::InvalidState("the INVITE was already answered"));
         }
@@ -509,6 +617,18 @@ impl UserAgent {
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), UaError> {
         let c = self.calls.get_mut(&call).ok_or(UaError::NoSuchCall)?;
         match c.state {
+            CallState::Offering if c.outgoing => {
+                if c.ended {
+                    return Ok(());
+                }
+                // §9.1: CANCEL only once a provisional response showed the INVITE arrived.
+                if c.provisional_seen {
+                    self.send_cancel(now, call);
+                } else {
+                    c.cancel_pending = true;
+                }
+                self.end(call, EndReason::LocalHangup);
+            }
             CallState::Offering => {
                 return self.answer(now, call, Reply::new(StatusCode(480)));
             }
@@ -519,6 +639,91 @@ impl UserAgent {
         self.reschedule(call);
         self.process_layer(now);
         Ok(())
+    }
+
+    /// Places an outgoing call (RFC 3261 §13.2.1). Its progress comes back as
+    /// [`UaEvent::Progress`], [`UaEvent::Answered`] (the 2xx is ACKed by the core) or
+    /// [`UaEvent::Terminated`]; [`UserAgent::hangup`] cancels it while unanswered.
+    pub fn dial(&mut self, now: Instant, dial: Dial) -> Result<CallHandle, UaError> {
+        let transport = dial.destination.transport;
+        let local_tag = self.new_tag();
+        let host = self
+            .cfg
+            .sent_by
+            .rsplit_once(':')
+            .map_or(self.cfg.sent_by.as_str(), |(h, _)| h);
+        let call_id = format!(
+            "{:016x}@{}",
+            self.rng.gen::<u64>(),
+            host.trim_matches(['[', ']'])
+        );
+        let seq: u32 = self.rng.gen_range(1..0x4000_0000);
+        let mut h = crate::sip::Headers::with_capacity(14);
+        h.push(HeaderName::Via, self.via_for(transport));
+        h.push(HeaderName::MaxForwards, "70");
+        h.push(HeaderName::From, format!("<{}>;tag={local_tag}", dial.from));
+        h.push(HeaderName::To, format!("<{}>", dial.target));
+        h.push(HeaderName::CallId, call_id);
+        h.push(HeaderName::CSeq, format!("{seq} INVITE"));
+        h.push(HeaderName::Contact, self.contact(transport));
+        h.push(HeaderName::Allow, ALLOW);
+        h.push(HeaderName::Supported, SUPPORTED.join(", "));
+        if self.cfg.session.enabled {
+            // RFC 4028 §7.1: ask for our interval, leave the refresher to the UAS.
+            let min = self.cfg.session.min_se.max(90);
+            h.push(
+                HeaderName::SessionExpires,
+                self.cfg.session.session_expires.max(min).to_string(),
+            );
+            h.push(HeaderName::MinSe, min.to_string());
+        }
+        if let Some(server) = &self.cfg.server {
+            h.push(HeaderName::UserAgent, server.clone());
+        }
+        if !dial.sdp.is_empty() {
+            h.push(HeaderName::ContentType, "application/sdp");
+        }
+        let invite = Request {
+            method: Method::Invite,
+            uri: Bytes::from(dial.target),
+            headers: h,
+            body: dial.sdp,
+        };
+        let id = self
+            .layer
+            .send_request(now, invite.clone(), dial.destination)?;
+        self.next_call += 1;
+        let handle = CallHandle(self.next_call);
+        self.client_txns.insert(id, (handle, Purpose::Invite));
+        self.calls.insert(
+            handle,
+            Call {
+                state: CallState::Offering,
+                source: dial.destination,
+                invite,
+                invite_txn: id,
+                local_tag,
+                dialog: None,
+                timers: [None; 6],
+                scheduled: None,
+                unacked: None,
+                remote_offer: None,
+                local_offer: None,
+                last_ack: None,
+                session: None,
+                negotiated: None,
+                local_sdp: Bytes::new(),
+                peer_allows_update: false,
+                hangup_pending: false,
+                ended: false,
+                merged_key: (String::new(), String::new(), 0),
+                outgoing: true,
+                provisional_seen: false,
+                cancel_pending: false,
+            },
+        );
+        self.process_layer(now);
+        Ok(handle)
     }
 
     /// Sends a re-INVITE with `sdp` as the offer (§14.1).
@@ -741,7 +946,7 @@ impl UserAgent {
                 invite_txn: id,
                 local_tag,
                 dialog: None,
-                timers: [None; 5],
+                timers: [None; 6],
                 scheduled: None,
                 unacked: None,
                 remote_offer: None,
@@ -754,6 +959,9 @@ impl UserAgent {
                 hangup_pending: false,
                 ended: false,
                 merged_key,
+                outgoing: false,
+                provisional_seen: false,
+                cancel_pending: false,
             },
         );
         self.events.push_back(UaEvent::IncomingCall {
@@ -820,12 +1028,8 @@ impl UserAgent {
         match method {
             Method::Bye => {
                 self.reply_simple(now, id, &req, StatusCode::OK, vec![]);
-                let c = self.calls.get_mut(&h).expect("live");
-                if let Some(offer) = c.remote_offer.take() {
-                    // §15.1.2: requests still pending in the dialog get 487.
-                    let resp = self.response(&offer.request, StatusCode::REQUEST_TERMINATED, None);
-                    let _ = self.layer.send_response(now, offer.txn, resp);
-                }
+                // §15.1.2: requests still pending in the dialog get 487.
+                self.abort_remote_offer(now, h);
                 self.end(h, EndReason::RemoteBye);
                 self.remove(h);
             }
@@ -950,9 +1154,10 @@ impl UserAgent {
 
     fn on_response(&mut self, now: Instant, id: TransactionId, resp: Response) {
         let Some(&(h, purpose)) = self.client_txns.get(&id) else {
-            return;
+            // A 2xx retransmission after we let go of the transaction: ACK it again.
+            return self.on_stray_response(resp);
         };
-        if resp.status.is_final() && !(purpose == Purpose::Offer && resp.status.is_success()) {
+        if resp.status.is_final() {
             self.client_txns.remove(&id);
         }
         if !self.calls.contains_key(&h) {
@@ -973,8 +1178,168 @@ impl UserAgent {
                 }
             }
             Purpose::Offer => self.on_offer_response(now, h, id, resp),
+            Purpose::Invite => self.on_invite_response(now, h, id, resp),
+            Purpose::Ignore => {}
         }
         self.reschedule(h);
+    }
+
+    /// Responses to our initial INVITE (§13.2.2).
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        id: TransactionId,
+        resp: Response,
+    ) {
+        let status = resp.status;
+        let c = self.calls.get_mut(&h).expect("checked by caller");
+        if status.is_provisional() {
+            c.provisional_seen = true;
+            if c.cancel_pending {
+                c.cancel_pending = false;
+                self.send_cancel(now, h);
+            } else if status.0 > 100 && !c.ended {
+                self.events.push_back(UaEvent::Progress {
+                    call: h,
+                    status,
+                    body: resp.body,
+                });
+            }
+            return;
+        }
+        let seq = wire::cseq(&resp.headers).map_or(0, |x| x.0);
+        if status.is_success() {
+            // Keep listening to this transaction: more 2xx may come (forking, retransmission).
+            self.client_txns.insert(id, (h, Purpose::Invite));
+            if let Some(d) = &c.dialog {
+                if wire::tag(&resp.headers, HeaderName::To).as_deref() == Some(&d.id.remote_tag) {
+                    self.send_ack(h, seq);
+                } else {
+                    self.ack_and_bye_fork(now, h, &resp);
+                }
+                return;
+            }
+            let Ok(dialog) = Dialog::uac(&c.invite, &resp, c.source) else {
+                // A 2xx we cannot build a dialog from (no To tag or Contact) cannot be ACKed
+                // properly either; give the call up.
+                self.end(h, EndReason::Refused(status));
+                self.remove(h);
+                return;
+            };
+            self.by_dialog.insert(dialog.id.clone(), h);
+            c.dialog = Some(dialog);
+            c.state = CallState::Established;
+            c.peer_allows_update = wire::list_values(&resp.headers, HeaderName::Allow)
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case("UPDATE"));
+            c.local_sdp = c.invite.body.clone();
+            c.session = SessionTimer::from_response_as_uac(&resp.headers);
+            self.send_ack(h, seq);
+            if self.calls[&h].ended {
+                // Hung up while the 2xx was on its way: ACK it, then BYE (§9.1, §15).
+                self.send_bye(now, h, EndReason::LocalHangup);
+            } else {
+                self.restart_session_timers(now, h);
+                self.events.push_back(UaEvent::Answered {
+                    call: h,
+                    body: resp.body,
+                });
+            }
+            return;
+        }
+        if status == StatusCode::INTERVAL_TOO_BRIEF && !c.ended {
+            // RFC 4028 §7.1: try once more with the Min-SE the UAS wants.
+            if let Some(min) = wire::min_se(&resp.headers) {
+                let asked = wire::session_expires(&c.invite.headers).map(|x| x.0);
+                if asked.is_some_and(|a| a < min) {
+                    return self.retry_invite(now, h, min);
+                }
+            }
+        }
+        self.end(h, EndReason::Refused(status));
+        self.remove(h);
+    }
+
+    /// Re-sends our INVITE with a new branch and CSeq and a larger Session-Expires.
+    fn retry_invite(&mut self, now: Instant, h: CallHandle, interval: u32) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let (transport, destination) = (c.source.transport, c.source);
+        let mut invite = c.invite.clone();
+        let via = self.via_for(transport);
+        let seq = wire::cseq(&invite.headers).map_or(1, |x| x.0 + 1);
+        invite.headers.set(HeaderName::Via, via);
+        invite
+            .headers
+            .set(HeaderName::CSeq, format!("{seq} INVITE"));
+        invite
+            .headers
+            .set(HeaderName::SessionExpires, interval.to_string());
+        invite.headers.set(HeaderName::MinSe, interval.to_string());
+        match self.layer.send_request(now, invite.clone(), destination) {
+            Ok(id) => {
+                self.client_txns.insert(id, (h, Purpose::Invite));
+                let c = self.calls.get_mut(&h).expect("checked by caller");
+                c.invite = invite;
+                c.invite_txn = id;
+            }
+            Err(_) => {
+                self.end(h, EndReason::Refused(StatusCode::INTERVAL_TOO_BRIEF));
+                self.remove(h);
+            }
+        }
+    }
+
+    /// CANCEL for our unanswered INVITE (§9.1): same Request-URI, Call-ID, From, To, Route and
+    /// top Via (so the same branch), CSeq number with method CANCEL.
+    fn send_cancel(&mut self, now: Instant, h: CallHandle) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let inv = &c.invite;
+        let mut headers = crate::sip::Headers::with_capacity(8);
+        if let Some(via) = wire::top_via_raw(&inv.headers) {
+            headers.push(HeaderName::Via, via);
+        }
+        headers.push(HeaderName::MaxForwards, "70");
+        for name in [HeaderName::From, HeaderName::To, HeaderName::CallId] {
+            if let Some(v) = inv.headers.get(&name) {
+                headers.push(name, v.clone());
+            }
+        }
+        let seq = wire::cseq(&inv.headers).map_or(1, |x| x.0);
+        headers.push(HeaderName::CSeq, format!("{seq} CANCEL"));
+        for r in inv.headers.get_all(&HeaderName::Route) {
+            headers.push(HeaderName::Route, r.clone());
+        }
+        let cancel = Request {
+            method: Method::Cancel,
+            uri: inv.uri.clone(),
+            headers,
+            body: Bytes::new(),
+        };
+        if let Ok(id) = self.layer.send_request(now, cancel, c.source) {
+            self.client_txns.insert(id, (h, Purpose::Ignore));
+        }
+        let give_up = now + self.cfg.timers.t1x64();
+        self.calls
+            .get_mut(&h)
+            .expect("checked by caller")
+            .set(CallTimer::CancelGiveUp, give_up);
+    }
+
+    /// §13.2.2.4: a 2xx from another fork than the one we kept is ACKed and then ended.
+    fn ack_and_bye_fork(&mut self, now: Instant, h: CallHandle, resp: &Response) {
+        let c = self.calls.get(&h).expect("checked by caller");
+        let Ok(mut fork) = Dialog::uac(&c.invite, resp, c.source) else {
+            return;
+        };
+        let transport = c.source.transport;
+        let seq = wire::cseq(&resp.headers).map_or(0, |x| x.0);
+        let ack = fork.ack(seq, self.via_for(transport));
+        self.layer.send_stateless(fork.peer, &Message::Request(ack));
+        let bye = fork.request(Method::Bye, self.via_for(transport));
+        if let Ok(id) = self.layer.send_request(now, bye, fork.peer) {
+            self.client_txns.insert(id, (h, Purpose::Ignore));
+        }
     }
 
     fn on_offer_response(
@@ -1007,8 +1372,10 @@ impl UserAgent {
         }
         let c = self.calls.get_mut(&h).expect("checked by caller");
         if status == StatusCode::REQUEST_PENDING {
-            // §14.1: we do not own the Call-ID, so wait 0–2 s in 10 ms units and retry.
-            let wait = Duration::from_millis(10 * self.rng.gen_range(0..=200u64));
+            // §14.1: the owner of the Call-ID (the caller) waits 2.1–4 s, the other side 0–2 s,
+            // in 10 ms units, then retries.
+            let units = if c.outgoing { 210..=400u64 } else { 0..=200u64 };
+            let wait = Duration::from_millis(10 * self.rng.gen_range(units));
             let o = c.local_offer.as_mut().expect("current");
             o.txn = None;
             c.set(CallTimer::GlareRetry, now + wait);
@@ -1073,8 +1440,21 @@ impl UserAgent {
         }
         match purpose {
             Purpose::Bye => self.remove(h),
+            Purpose::Ignore => {}
+            Purpose::Invite => {
+                if self.calls[&h].state == CallState::Offering {
+                    let why = if reason == EndReason::TransportError {
+                        reason
+                    } else {
+                        EndReason::NoAnswer
+                    };
+                    self.end(h, why);
+                    self.remove(h);
+                }
+            }
             _ => {
                 if reason == EndReason::TransportError {
+                    self.abort_remote_offer(now, h);
                     self.end(h, reason);
                     self.remove(h);
                 } else {
@@ -1087,6 +1467,7 @@ impl UserAgent {
     /// §12.2.1.2: a 481 or 408 (or timeout) to a request in the dialog ends it.
     fn lose_dialog(&mut self, now: Instant, h: CallHandle, status: StatusCode) {
         if status == StatusCode::CALL_DOES_NOT_EXIST {
+            self.abort_remote_offer(now, h);
             self.end(h, EndReason::DialogLost);
             self.remove(h);
         } else {
@@ -1136,6 +1517,13 @@ impl UserAgent {
                 let _ = self.start_offer(now, h, method, ct, body, true);
             }
             CallTimer::SessionExpiry => self.send_bye(now, h, EndReason::SessionExpired),
+            CallTimer::CancelGiveUp => {
+                let c = self.calls.get(&h).expect("timer of a live call");
+                if c.outgoing && c.state == CallState::Offering {
+                    self.layer.abandon(c.invite_txn);
+                    self.remove(h);
+                }
+            }
             CallTimer::GlareRetry => {
                 let c = self.calls.get(&h).expect("timer of a live call");
                 if c.local_offer.as_ref().is_some_and(|o| o.txn.is_none()) {
@@ -1255,9 +1643,11 @@ impl UserAgent {
             return;
         }
         c.state = CallState::Ending;
-        c.timers = [None; 5];
+        c.timers = [None; 6];
         c.unacked = None;
         c.local_offer = None;
+        self.abort_remote_offer(now, h);
+        let c = self.calls.get_mut(&h).expect("checked above");
         let Some(dialog) = c.dialog.as_mut() else {
             self.end(h, reason);
             self.remove(h);
@@ -1272,6 +1662,17 @@ impl UserAgent {
             }
             Err(_) => self.remove(h),
         }
+    }
+
+    /// A re-INVITE or UPDATE of the peer's still waiting for the call layer when the dialog
+    /// ends gets 487, so its transaction does not wait forever (§15.1.2).
+    fn abort_remote_offer(&mut self, now: Instant, h: CallHandle) {
+        let Some(offer) = self.calls.get_mut(&h).and_then(|c| c.remote_offer.take()) else {
+            return;
+        };
+        let resp = self.response(&offer.request, StatusCode::REQUEST_TERMINATED, None);
+        let _ = self.layer.send_response(now, offer.txn, resp);
+        self.by_server_invite.remove(&offer.txn);
     }
 
     fn send_ack(&mut self, h: CallHandle, seq: u32) {
@@ -1402,6 +1803,10 @@ impl UserAgent {
             .get(&h)
             .map(|c| c.source.transport)
             .unwrap_or(Transport::Udp);
+        self.via_for(transport)
+    }
+
+    fn via_for(&mut self, transport: Transport) -> String {
         format!(
             "SIP/2.0/{} {};branch={}{:016x};rport",
             transport.via_token(),
@@ -1435,6 +1840,17 @@ impl UserAgent {
         }
         if self.merged.get(&c.merged_key) == Some(&c.invite_txn) {
             self.merged.remove(&c.merged_key);
+        }
+        // An INVITE of ours still in Proceeding has no timer of its own (§17.1.1.2): with the
+        // call gone nobody would ever CANCEL it, so let it go too.
+        let stuck: Vec<TransactionId> = self
+            .client_txns
+            .iter()
+            .filter(|(_, (owner, p))| *owner == h && matches!(p, Purpose::Offer | Purpose::Invite))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stuck {
+            self.layer.abandon(id);
         }
         self.client_txns.retain(|_, (owner, _)| *owner != h);
     }
@@ -1770,6 +2186,83 @@ mod tests {
     }
 
     #[test]
+    fn update_offer_goes_to_the_call_layer_and_bare_update_refreshes() {
+        let mut t = T::new();
+        let (call, tag) = t.establish();
+        t.sent();
+        let mut up = t.req(Method::Update, 6, Some(&tag));
+        up.headers.push(HeaderName::ContentType, "application/sdp");
+        up.body = Bytes::from_static(b"v=0\r\na=inactive\r\n");
+        t.feed(up);
+        assert_eq!(
+            t.events(),
+            vec![UaEvent::Offer {
+                call,
+                method: Method::Update,
+                body: Bytes::from_static(b"v=0\r\na=inactive\r\n"),
+            }]
+        );
+        // Our own offer cannot start while theirs is pending (§14.1).
+        let now = t.now;
+        assert_eq!(
+            t.ua.update(now, call, Bytes::from_static(b"v=0\r\n")),
+            Err(UaError::OfferPending)
+        );
+        t.ua.answer_offer(now, call, Reply::sdp(StatusCode::OK, &b"v=0\r\n"[..]))
+            .unwrap();
+        assert_eq!(t.statuses(), vec![200]);
+        // A bare UPDATE (RFC 4028 §7.4 refresh) is answered by the core alone.
+        let mut bare = t.req(Method::Update, 7, Some(&tag));
+        bare.headers
+            .push(HeaderName::SessionExpires, "1800;refresher=uac");
+        t.feed(bare);
+        let sent = t.sent();
+        let Message::Response(r) = &sent[0] else {
+            panic!()
+        };
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.headers.get(&HeaderName::SessionExpires).unwrap(),
+            "1800;refresher=uac"
+        );
+        assert_eq!(r.headers.get(&HeaderName::Require).unwrap(), "timer");
+        assert!(t.events().is_empty());
+        assert_eq!(
+            t.ua.session_timer(call).map(|s| s.refresher),
+            Some(Refresher::Them)
+        );
+    }
+
+    #[test]
+    fn options_and_message_inside_the_dialog() {
+        let mut t = T::new();
+        let (call, tag) = t.establish();
+        t.sent();
+        let o = t.req(Method::Options, 6, Some(&tag));
+        t.feed(o);
+        let sent = t.sent();
+        let Message::Response(r) = &sent[0] else {
+            panic!()
+        };
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers.get(&HeaderName::Allow).unwrap(), ALLOW);
+        assert_eq!(r.headers.to().unwrap().tag(), Some(tag.as_str()));
+        let mut m = t.req(Method::Message, 7, Some(&tag));
+        m.headers.push(HeaderName::ContentType, "text/plain");
+        m.body = Bytes::from_static(b"hello room");
+        t.feed(m);
+        assert_eq!(t.statuses(), vec![200]);
+        assert_eq!(
+            t.events(),
+            vec![UaEvent::Message {
+                call,
+                content_type: "text/plain".into(),
+                body: Bytes::from_static(b"hello room"),
+            }]
+        );
+    }
+
+    #[test]
     fn hangup_before_the_ack_waits_for_it() {
         let mut t = T::new();
         let inv = t.req(Method::Invite, 1, None);
@@ -1788,10 +2281,12 @@ mod tests {
             .to_string();
         t.ua.hangup(now, call).unwrap();
         assert!(t.sent().is_empty(), "§15: no BYE before the ACK");
+        assert_eq!(t.ua.state(call), Some(CallState::Answered));
         let ack = t.req(Method::Ack, 1, Some(&tag));
         t.feed(ack);
         let sent = t.sent();
         assert!(matches!(&sent[0], Message::Request(r) if r.method == Method::Bye));
+        assert_eq!(t.ua.state(call), Some(CallState::Ending));
         assert_eq!(
             t.events(),
             vec![

@@ -362,31 +362,44 @@ impl PartialEq for Uri {
     }
 }
 
-fn is_unreserved(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
-}
-fn is_user_char(c: u8) -> bool {
-    is_unreserved(c)
-        || matches!(
-            c,
-            b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'
-        )
-}
-fn is_password_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'&' | b'=' | b'+' | b'$' | b',')
-}
+// Character classes of RFC 3261 §25.1 (unreserved = alphanum / mark; `%` admits escapes).
+const USER: [bool; 256] = lex::class(b"-_.!~*'()%&=+$,;?/", true);
+const PASSWORD: [bool; 256] = lex::class(b"-_.!~*'()%&=+$,", true);
+const PARAM: [bool; 256] = lex::class(b"-_.!~*'()%[]/:&+$", true);
+const HNV: [bool; 256] = lex::class(b"-_.!~*'()%[]/?:+$", true);
+const HOST: [bool; 256] = lex::class(b"-.", true);
+
 fn is_param_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+    PARAM[c as usize]
 }
 fn is_hnv_char(c: u8) -> bool {
-    is_unreserved(c) || matches!(c, b'%' | b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+    HNV[c as usize]
 }
-fn is_host_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c == b'.'
+
+/// A port: 1 to 5 digits that fit in u16.
+pub(crate) fn parse_port(d: &[u8]) -> Option<u16> {
+    if d.is_empty() || d.len() > 5 || !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    u16::try_from(d.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'))).ok()
+}
+
+/// A dotted-quad IPv4address (§25.1), without going through `str::parse`.
+fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split(|&c| c == b'.');
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = p.iter().fold(0u16, |v, &c| v * 10 + u16::from(c - b'0'));
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(out))
 }
 
 /// `host` (§25.1): hostname, IPv4address or IPv6reference. Returns the host and the rest.
@@ -397,18 +410,13 @@ pub(crate) fn parse_host<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Host, &'a [u8]
         let a = text.parse::<Ipv6Addr>().map_err(|_| UriError::Host)?;
         return Ok((Host::V6(a), &s[close + 1..]));
     }
-    let n = s.iter().position(|&c| !is_host_char(c)).unwrap_or(s.len());
+    let n = lex::span(s, &HOST);
     if n == 0 {
         return Err(UriError::Host);
     }
     let name = &s[..n];
-    if name.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
-        if let Ok(a) = std::str::from_utf8(name)
-            .map_err(|_| ())
-            .and_then(|t| t.parse::<Ipv4Addr>().map_err(|_| ()))
-        {
-            return Ok((Host::V4(a), &s[n..]));
-        }
+    if let Some(a) = parse_ipv4(name) {
+        return Ok((Host::V4(a), &s[n..]));
     }
     Ok((
         Host::Name(sub_str(src, name).ok_or(UriError::Utf8)?),
@@ -493,12 +501,12 @@ fn parse_sip<'a>(
             Some(k) => (&userinfo[..k], Some(&userinfo[k + 1..])),
             None => (userinfo, None),
         };
-        if u.is_empty() || !u.iter().all(|&c| is_user_char(c)) {
+        if u.is_empty() || lex::span(u, &USER) != u.len() {
             return Err(UriError::User);
         }
         user = Some(sub_str(src, u).ok_or(UriError::Utf8)?);
         if let Some(p) = p {
-            if !p.iter().all(|&c| is_password_char(c)) {
+            if lex::span(p, &PASSWORD) != p.len() {
                 return Err(UriError::User);
             }
             password = Some(sub_str(src, p).ok_or(UriError::Utf8)?);
@@ -512,8 +520,7 @@ fn parse_sip<'a>(
             .iter()
             .position(|c| !c.is_ascii_digit())
             .unwrap_or(s.len() - 1);
-        let digits = std::str::from_utf8(&s[1..1 + n]).map_err(|_| UriError::Port)?;
-        port = Some(digits.parse::<u16>().map_err(|_| UriError::Port)?);
+        port = Some(parse_port(&s[1..1 + n]).ok_or(UriError::Port)?);
         s = &s[1 + n..];
     }
     let mut uri = SipUri {
@@ -736,6 +743,27 @@ mod tests {
         assert!("sip:1000@[::1".parse::<Uri>().is_err());
         assert!("sip:1000@".parse::<Uri>().is_err());
         assert!("sip:1000@host:99999".parse::<Uri>().is_err());
+    }
+
+    #[test]
+    fn ipv4_or_name() {
+        assert_eq!(parse_ipv4(b"127.0.0.1"), Some(Ipv4Addr::LOCALHOST));
+        assert_eq!(parse_ipv4(b"255.255.255.255"), Some(Ipv4Addr::BROADCAST));
+        for not in [
+            &b"256.1.1.1"[..],
+            b"1.2.3",
+            b"1.2.3.4.5",
+            b"1..2.3",
+            b"a.b.c.d",
+            b"1234.1.1.1",
+        ] {
+            assert_eq!(parse_ipv4(not), None);
+        }
+        let u = uri("sip:x@1.2.3.4.example.com");
+        assert_eq!(
+            u.as_sip().unwrap().host,
+            Host::Name("1.2.3.4.example.com".into())
+        );
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //!
 //! Content-Length is mandatory on streams (§18.3, §20.14). CRLF keep-alives between messages
 //! (RFC 5626 §3.5.1) are reported: a double-CRLF "ping" must be answered with a single-CRLF
-//! "pong" by the transport. The buffer is bounded by [`ParseLimits::max_message_size`]; on
-//! [`ParseError::TooLarge`] or [`ParseError::MissingContentLength`] the stream cannot be
-//! resynchronised and the transport must close the connection. Any other error concerns one
-//! complete message that has already been consumed, so the stream may continue (a request can
-//! be answered with [`ParseError::status`]).
+//! "pong" by the transport. The buffer is bounded by [`ParseLimits::max_message_size`].
+//!
+//! Errors come in two kinds ([`FramerError`]): `Fatal` when the stream cannot be framed any
+//! more (oversized, Content-Length missing or unreadable) — the transport closes the
+//! connection; `Message` when one complete message was consumed but did not parse — the stream
+//! goes on, and a request may be answered with [`ParseError::status`] if its Via is readable.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -30,6 +31,17 @@ pub enum KeepAlive {
 pub enum Frame {
     Message(Message),
     KeepAlive(KeepAlive),
+}
+
+/// Why [`Framer::next_frame`] failed.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramerError {
+    /// The stream cannot be framed any further; close the connection.
+    #[error("stream framing failed: {0}")]
+    Fatal(ParseError),
+    /// One whole message was consumed and could not be parsed; the stream continues.
+    #[error("malformed message on stream: {0}")]
+    Message(ParseError),
 }
 
 /// Push bytes as they arrive; pull complete frames.
@@ -64,7 +76,7 @@ impl Framer {
     }
 
     /// The next complete frame, `Ok(None)` when more bytes are needed.
-    pub fn next_frame(&mut self) -> Result<Option<Frame>, ParseError> {
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, FramerError> {
         // Keep-alives only occur between messages, i.e. at the start of the buffer.
         if self.buf.starts_with(b"\r\n\r\n") {
             self.buf.advance(4);
@@ -82,21 +94,23 @@ impl Framer {
         }
         let Some(head_len) = self.find_end_of_headers() else {
             if self.buf.len() > self.limits.max_message_size {
-                return Err(ParseError::TooLarge);
+                return Err(FramerError::Fatal(ParseError::TooLarge));
             }
             return Ok(None);
         };
-        let body_len = content_length(&self.buf[..head_len])?;
-        let total = head_len.checked_add(body_len).ok_or(ParseError::TooLarge)?;
+        let body_len = content_length(&self.buf[..head_len]).map_err(FramerError::Fatal)?;
+        let total = head_len.saturating_add(body_len);
         if total > self.limits.max_message_size {
-            return Err(ParseError::TooLarge);
+            return Err(FramerError::Fatal(ParseError::TooLarge));
         }
         if self.buf.len() < total {
             return Ok(None);
         }
         let frame: Bytes = self.buf.split_to(total).freeze();
         self.scanned = 0;
-        parse_stream_message(frame, &self.limits).map(|m| Some(Frame::Message(m)))
+        parse_stream_message(frame, &self.limits)
+            .map(|m| Some(Frame::Message(m)))
+            .map_err(FramerError::Message)
     }
 
     /// Length of the head including the blank line, once it is buffered.
@@ -171,7 +185,10 @@ mod tests {
     fn content_length_is_mandatory() {
         let mut f = Framer::new(ParseLimits::default());
         f.push(b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKx\r\n\r\n");
-        assert_eq!(f.next_frame(), Err(ParseError::MissingContentLength));
+        assert_eq!(
+            f.next_frame(),
+            Err(FramerError::Fatal(ParseError::MissingContentLength))
+        );
     }
 
     #[test]
@@ -182,10 +199,16 @@ mod tests {
         };
         let mut f = Framer::new(limits.clone());
         f.push(&[b'A'; 200]);
-        assert_eq!(f.next_frame(), Err(ParseError::TooLarge));
+        assert_eq!(
+            f.next_frame(),
+            Err(FramerError::Fatal(ParseError::TooLarge))
+        );
         let mut f = Framer::new(limits);
         f.push(b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nContent-Length: 100000\r\n\r\n");
-        assert_eq!(f.next_frame(), Err(ParseError::TooLarge));
+        assert_eq!(
+            f.next_frame(),
+            Err(FramerError::Fatal(ParseError::TooLarge))
+        );
     }
 
     #[test]
@@ -193,7 +216,10 @@ mod tests {
         let mut f = Framer::new(ParseLimits::default());
         f.push(b"OPTIONS  sip:a@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n");
         f.push(BYE);
-        assert_eq!(f.next_frame(), Err(ParseError::StartLine));
+        assert_eq!(
+            f.next_frame(),
+            Err(FramerError::Message(ParseError::StartLine))
+        );
         assert!(matches!(f.next_frame(), Ok(Some(Frame::Message(_)))));
     }
 }

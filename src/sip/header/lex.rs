@@ -9,33 +9,46 @@ use nom::{IResult, Parser};
 use super::{Param, Params};
 use crate::sip::message::BytesStr;
 
+/// A 256-entry class table: one load per byte on the hot paths instead of a chain of
+/// comparisons.
+pub(crate) const fn class(extra: &[u8], alnum: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = alnum && b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut k = 0;
+    while k < extra.len() {
+        t[extra[k] as usize] = true;
+        k += 1;
+    }
+    t
+}
+
+const TOKEN: [bool; 256] = class(b"-.!%*_+`'~", true);
+const WORD: [bool; 256] = class(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
+const GEN_VALUE: [bool; 256] = class(b"-.!%*_+`'~:[]", true);
+
 /// `token` characters (RFC 3261 §25.1).
+#[inline]
 pub fn is_token(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN[c as usize]
 }
 
 /// `word` characters (Call-ID, §25.1).
+#[inline]
 pub fn is_word(c: u8) -> bool {
-    is_token(c)
-        || matches!(
-            c,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'{'
-                | b'}'
-        )
+    WORD[c as usize]
+}
+
+/// Length of the longest prefix of `s` whose bytes are in `table`.
+#[inline]
+pub fn span(s: &[u8], table: &[bool; 256]) -> usize {
+    s.iter()
+        .position(|&c| !table[c as usize])
+        .unwrap_or(s.len())
 }
 
 pub fn is_wsp(c: u8) -> bool {
@@ -145,7 +158,7 @@ pub fn gen_value(i: &[u8]) -> IResult<&[u8], &[u8]> {
     if i.first() == Some(&b'"') {
         return quoted_string(i);
     }
-    take_while1(|c: u8| is_token(c) || matches!(c, b':' | b'[' | b']')).parse(i)
+    take_while1(|c: u8| GEN_VALUE[c as usize]).parse(i)
 }
 
 /// Zero-copy slice of `src`; `s` must lie inside `src` (it always does: every lexer returns
@@ -160,7 +173,46 @@ pub fn sub(src: &Bytes, s: &[u8]) -> Bytes {
 
 /// A `BytesStr` slice of `src`; `None` when not UTF-8.
 pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
+    // Common parameter names and values become static strings: no reference count to bump
+    // and drop (the typed accessors create many of these per message).
+    if let Some(k) = interned(s) {
+        return Some(BytesStr::from_static(k));
+    }
+    if s.is_ascii() {
+        return Some(BytesStr::from_ascii(sub(src, s)));
+    }
     BytesStr::from_utf8(sub(src, s)).ok()
+}
+
+fn interned(s: &[u8]) -> Option<&'static str> {
+    Some(match s {
+        b"branch" => "branch",
+        b"tag" => "tag",
+        b"rport" => "rport",
+        b"received" => "received",
+        b"lr" => "lr",
+        b"transport" => "transport",
+        b"user" => "user",
+        b"phone" => "phone",
+        b"maddr" => "maddr",
+        b"ttl" => "ttl",
+        b"expires" => "expires",
+        b"q" => "q",
+        b"2.0" => "2.0",
+        b"UDP" => "UDP",
+        b"TCP" => "TCP",
+        b"TLS" => "TLS",
+        b"udp" => "udp",
+        b"tcp" => "tcp",
+        b"tls" => "tls",
+        b"refresher" => "refresher",
+        b"uac" => "uac",
+        b"uas" => "uas",
+        b"cause" => "cause",
+        b"text" => "text",
+        b"SIP" => "SIP",
+        _ => return None,
+    })
 }
 
 /// `*( SEMI generic-param )` with LWS allowed around `;` and `=` (§7.3.1, §25.1). Returns the
@@ -173,11 +225,23 @@ pub fn params<'a>(src: &Bytes, mut i: &'a [u8]) -> Result<(Params, &'a [u8]), ()
             return Ok((out, i));
         }
         let j = lws(&j[1..]);
-        let (j, name) = token(j).map_err(|_| ())?;
+        let n = span(j, &TOKEN);
+        if n == 0 {
+            return Err(());
+        }
+        let (name, j) = j.split_at(n);
         let k = lws(j);
         let (rest, value) = if k.first() == Some(&b'=') {
             let k = lws(&k[1..]);
-            let (k, v) = gen_value(k).map_err(|_| ())?;
+            let (k, v) = if k.first() == Some(&b'"') {
+                quoted_string(k).map_err(|_| ())?
+            } else {
+                let m = span(k, &GEN_VALUE);
+                if m == 0 {
+                    return Err(());
+                }
+                (&k[m..], &k[..m])
+            };
             (k, Some(sub_str(src, v).ok_or(())?))
         } else {
             (j, None)
@@ -214,25 +278,6 @@ pub fn split_commas(v: &[u8]) -> Vec<&[u8]> {
     }
     out.push(trim(&v[start.min(v.len())..]));
     out
-}
-
-/// The first comma-separated element of `v` (see [`split_commas`]), without allocating.
-pub fn first_element(v: &[u8]) -> &[u8] {
-    let mut in_quote = false;
-    let mut in_angle = false;
-    let mut k = 0;
-    while k < v.len() {
-        match v[k] {
-            b'\\' if in_quote => k += 1,
-            b'"' if !in_angle => in_quote = !in_quote,
-            b'<' if !in_quote => in_angle = true,
-            b'>' if !in_quote => in_angle = false,
-            b',' if !in_quote && !in_angle => return trim(&v[..k]),
-            _ => {}
-        }
-        k += 1;
-    }
-    trim(v)
 }
 
 /// Skips white space then expects `c`.

@@ -25,16 +25,38 @@ pub enum Transport {
 
 impl Transport {
     pub fn parse(s: BytesStr) -> Transport {
-        match s.to_ascii_uppercase().as_str() {
-            "UDP" => Transport::Udp,
-            "TCP" => Transport::Tcp,
-            "TLS" => Transport::Tls,
-            "SCTP" => Transport::Sctp,
-            "WS" => Transport::Ws,
-            "WSS" => Transport::Wss,
-            _ => Transport::Other(s),
+        const KNOWN: [(&str, Transport); 6] = [
+            ("UDP", Transport::Udp),
+            ("TCP", Transport::Tcp),
+            ("TLS", Transport::Tls),
+            ("SCTP", Transport::Sctp),
+            ("WS", Transport::Ws),
+            ("WSS", Transport::Wss),
+        ];
+        for (name, t) in KNOWN {
+            if s.eq_ignore_ascii_case(name) {
+                return t;
+            }
         }
+        Transport::Other(s)
     }
+    /// Like [`Transport::parse`], building a string only for an unknown transport.
+    fn from_token(src: &Bytes, t: &[u8]) -> Option<Transport> {
+        for (name, known) in [
+            (&b"UDP"[..], Transport::Udp),
+            (b"TCP", Transport::Tcp),
+            (b"TLS", Transport::Tls),
+            (b"SCTP", Transport::Sctp),
+            (b"WS", Transport::Ws),
+            (b"WSS", Transport::Wss),
+        ] {
+            if t.eq_ignore_ascii_case(name) {
+                return Some(known);
+            }
+        }
+        sub_str(src, t).map(Transport::Other)
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Transport::Udp => "UDP",
@@ -111,7 +133,26 @@ impl Via {
 }
 
 fn parse_via(src: &Bytes) -> Result<Via, ()> {
-    let s = lex::lws(src);
+    let (via, rest) = parse_via_prefix(src, src)?;
+    if !lex::lws(rest).is_empty() {
+        return Err(());
+    }
+    Ok(via)
+}
+
+/// The top Via of a raw value without splitting the list first: parses one via-parm and
+/// checks that the rest is empty or the next list element (RFC 3261 §7.3.1).
+pub(crate) fn parse_first(value: &Bytes) -> Result<Via, HeaderError> {
+    let err = HeaderError::Malformed(NAME);
+    let (via, rest) = parse_via_prefix(value, value).map_err(|_| err)?;
+    match lex::lws(rest).first() {
+        None | Some(b',') => Ok(via),
+        Some(_) => Err(err),
+    }
+}
+
+fn parse_via_prefix<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Via, &'a [u8]), ()> {
+    let s = lex::lws(s);
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS.
     let (s, name) = lex::token(s).map_err(|_| ())?;
     if !name.eq_ignore_ascii_case(b"SIP") {
@@ -130,25 +171,20 @@ fn parse_via(src: &Bytes) -> Result<Via, ()> {
     let after = lex::lws(s);
     if after.first() == Some(&b':') {
         let (r, d) = lex::digits(lex::lws(&after[1..])).map_err(|_| ())?;
-        port = Some(
-            std::str::from_utf8(d)
-                .map_err(|_| ())?
-                .parse::<u16>()
-                .map_err(|_| ())?,
-        );
+        port = Some(crate::sip::uri::parse_port(d).ok_or(())?);
         s = r;
     }
     let (params, s) = lex::params(src, s)?;
-    if !lex::lws(s).is_empty() {
-        return Err(());
-    }
-    Ok(Via {
-        version: sub_str(src, version).ok_or(())?,
-        transport: Transport::parse(sub_str(src, transport).ok_or(())?),
-        host,
-        port,
-        params,
-    })
+    Ok((
+        Via {
+            version: sub_str(src, version).ok_or(())?,
+            transport: Transport::from_token(src, transport).ok_or(())?,
+            host,
+            port,
+            params,
+        },
+        s,
+    ))
 }
 
 impl TypedHeader for Via {

@@ -153,6 +153,9 @@ pub enum TransactionError {
     AckIsNotATransaction,
     #[error("malformed message: {0}")]
     Malformed(&'static str),
+    /// Too many transactions outside dialogs; a 503 was sent.
+    #[error("overloaded: new request refused with 503")]
+    Overloaded,
 }
 
 /// Where transactions put their output until the user drains it.
@@ -281,7 +284,13 @@ struct Entry {
     client_key: Option<(String, Method)>,
     /// The deadline last pushed onto the layer's heap for this transaction.
     scheduled: Option<Instant>,
+    /// A server transaction for a request outside any dialog (counts against the limit).
+    out_of_dialog: bool,
 }
+
+/// Default for [`TransactionLayer::set_max_out_of_dialog`]: a minute of 1,000 new calls/s
+/// with every transaction living its full 64*T1.
+pub const DEFAULT_MAX_OUT_OF_DIALOG: usize = 65_536;
 
 /// Owns every transaction, keyed by [`TransactionId`]. See the module docs for the drive
 /// contract.
@@ -294,6 +303,8 @@ pub struct TransactionLayer {
     client_keys: HashMap<(String, Method), TransactionId>,
     deadlines: BinaryHeap<Reverse<(Instant, TransactionId)>>,
     out: Outbox,
+    out_of_dialog: usize,
+    max_out_of_dialog: usize,
 }
 
 impl TransactionLayer {
@@ -306,11 +317,20 @@ impl TransactionLayer {
             client_keys: HashMap::new(),
             deadlines: BinaryHeap::new(),
             out: Outbox::default(),
+            out_of_dialog: 0,
+            max_out_of_dialog: DEFAULT_MAX_OUT_OF_DIALOG,
         }
     }
 
     pub fn timer_config(&self) -> &TimerConfig {
         &self.cfg
+    }
+
+    /// Caps live server transactions for requests outside a dialog (new calls, OPTIONS…).
+    /// Past the cap such requests get a stateless 503 with Retry-After (RFC 3261 §21.5.4)
+    /// while requests inside dialogs — established calls — are still served.
+    pub fn set_max_out_of_dialog(&mut self, max: usize) {
+        self.max_out_of_dialog = max;
     }
 
     /// Live transactions.
@@ -365,6 +385,12 @@ impl TransactionLayer {
             if !is_ack {
                 let mut resp = wire::response_to(&request, StatusCode::BAD_REQUEST);
                 resp.reason = Bytes::from(format!("Bad Request ({problem})"));
+                // §8.2.6.2 wants a To tag; without an RNG here, derive one from the Via so a
+                // retransmission gets the same answer.
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::hash::Hash::hash(&raw_via, &mut hasher);
+                let tag = format!("{:016x}", std::hash::Hasher::finish(&hasher));
+                wire::set_to_tag(&mut resp.headers, &tag);
                 let dest = response_destination(&via, source);
                 self.out
                     .transmit(Transmit::new(dest, wire::encode(&Message::Response(resp))));
@@ -398,8 +424,19 @@ impl TransactionLayer {
             self.out.event(Event::Ack { request, source });
             return Ok(());
         }
-        let id = self.alloc_id();
         let dest = response_destination(&via, source);
+        let out_of_dialog = wire::tag(&request.headers, crate::sip::HeaderName::To).is_none();
+        if out_of_dialog && self.out_of_dialog >= self.max_out_of_dialog {
+            let mut resp = wire::response_to(&request, StatusCode::SERVICE_UNAVAILABLE);
+            wire::set_to_tag(&mut resp.headers, "overload");
+            resp.headers
+                .push(crate::sip::HeaderName::RetryAfter, Bytes::from_static(b"5"));
+            self.out
+                .transmit(Transmit::new(dest, wire::encode(&Message::Response(resp))));
+            return Err(TransactionError::Overloaded);
+        }
+        self.out_of_dialog += usize::from(out_of_dialog);
+        let id = self.alloc_id();
         let kind = if request.method == Method::Invite {
             Kind::ServerInvite(ServerInvite::new(now, &self.cfg, dest, request.clone()))
         } else {
@@ -413,6 +450,7 @@ impl TransactionLayer {
                 server_key: Some(key),
                 client_key: None,
                 scheduled: None,
+                out_of_dialog,
             },
         );
         self.after(id);
@@ -468,6 +506,8 @@ impl TransactionLayer {
             let Some(entry) = self.txns.get_mut(&id) else {
                 continue;
             };
+            // Its heap entry is gone: let `after` push whatever comes next.
+            entry.scheduled = None;
             while let Some(timer) = entry.kind.timers().pop_expired(now) {
                 match &mut entry.kind {
                     Kind::ClientInvite(t) => t.on_timer(now, &cfg, timer, id, &mut self.out),
@@ -550,6 +590,7 @@ impl TransactionLayer {
                 server_key: None,
                 client_key: Some(key),
                 scheduled: None,
+                out_of_dialog: false,
             },
         );
         self.after(id);
@@ -589,6 +630,21 @@ impl TransactionLayer {
     pub fn send_stateless(&mut self, destination: Peer, message: &Message) {
         self.out
             .transmit(Transmit::new(destination, wire::encode(message)));
+    }
+
+    /// Drops transaction `id` without a word (RFC 3261 §9.1: an INVITE whose CANCEL brought
+    /// no final response within 64*T1 is considered cancelled and destroyed).
+    pub fn abandon(&mut self, id: TransactionId) {
+        if let Some(entry) = self.txns.get_mut(&id) {
+            match &mut entry.kind {
+                Kind::ClientInvite(t) => t.state = client_invite::State::Terminated,
+                Kind::ClientNonInvite(t) => t.state = client_non_invite::State::Terminated,
+                Kind::ServerInvite(t) => t.state = server_invite::State::Terminated,
+                Kind::ServerNonInvite(t) => t.state = server_non_invite::State::Terminated,
+            }
+            entry.kind.timers().stop_all();
+            self.after(id);
+        }
     }
 
     /// The INVITE server transaction a CANCEL targets (§9.2: the §17.2.3 rules with the
@@ -647,15 +703,20 @@ impl TransactionLayer {
     /// The next instant `handle_timeout` has work to do, if any.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(Reverse((at, id))) = self.deadlines.peek().copied() {
-            let live = self
-                .txns
-                .get_mut(&id)
-                .is_some_and(|e| e.kind.timers().next_timeout() == Some(at));
-            if live {
+            let Some(entry) = self.txns.get_mut(&id) else {
+                self.deadlines.pop();
+                continue;
+            };
+            if entry.kind.timers().next_timeout() == Some(at) {
                 return Some(at);
             }
-            // Stale: the transaction ended or re-armed; its current deadline is on the heap.
+            // Stale: the transaction re-armed. Its current deadline was pushed when it changed;
+            // if this entry was the one `scheduled` remembers, forget it and push afresh.
             self.deadlines.pop();
+            if entry.scheduled == Some(at) {
+                entry.scheduled = None;
+                self.after(id);
+            }
         }
         None
     }
@@ -673,6 +734,7 @@ impl TransactionLayer {
         };
         if entry.kind.is_terminated() {
             let entry = self.txns.remove(&id).expect("present just above");
+            self.out_of_dialog -= usize::from(entry.out_of_dialog);
             if let Some(k) = entry.server_key {
                 self.server_keys.remove(&k);
             }

@@ -376,3 +376,39 @@ fn malformed_request_gets_400_and_ack_is_never_answered() {
         Err(TransactionError::MissingVia)
     );
 }
+
+#[test]
+fn past_the_cap_new_requests_get_503_but_dialogs_are_served() {
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new(TimerConfig::default());
+    l.set_max_out_of_dialog(2);
+    for b in ["z9hG4bKo1", "z9hG4bKo2"] {
+        new_server(
+            &mut l,
+            t0,
+            &request(Method::Invite, b, Transport::Udp),
+            Transport::Udp,
+        );
+    }
+    let third = request(Method::Invite, "z9hG4bKo3", Transport::Udp);
+    assert_eq!(
+        l.handle_request(t0, third, peer(Transport::Udp)),
+        Err(TransactionError::Overloaded)
+    );
+    let (tx, ev) = drain(&mut l);
+    assert!(first_line(&tx[0]).starts_with("SIP/2.0 503"));
+    assert!(String::from_utf8_lossy(&tx[0].payload).contains("Retry-After: 5\r\n"));
+    assert!(ev.is_empty());
+    // A BYE inside a dialog still gets its transaction.
+    let mut bye = request(Method::Bye, "z9hG4bKo4", Transport::Udp);
+    wire::set_to_tag(&mut bye.headers, "ours");
+    new_server(&mut l, t0, &bye, Transport::Udp);
+    // Retransmissions of the admitted INVITEs still match their transactions.
+    l.handle_request(
+        t0,
+        request(Method::Invite, "z9hG4bKo1", Transport::Udp),
+        peer(Transport::Udp),
+    )
+    .unwrap();
+    assert_eq!(drain(&mut l).1, vec![]);
+}

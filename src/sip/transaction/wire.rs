@@ -89,7 +89,26 @@ pub(crate) fn list_values(headers: &Headers, name: HeaderName) -> Vec<String> {
 /// The raw text of the top Via value (first value of the first Via line).
 pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
     let first = text(headers.get(&HeaderName::Via)?)?;
-    split_commas(first).first().map(|s| s.to_string())
+    // Only the first element matters: stop at the first top-level comma (§7.3.1).
+    let (mut quoted, mut escaped) = (false, false);
+    let mut end = first.len();
+    for (i, c) in first.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let v = first[..end].trim();
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 pub(crate) fn top_via(headers: &Headers) -> Option<Via> {
@@ -377,6 +396,24 @@ mod tests {
             h.get(&HeaderName::Via).unwrap(),
             "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK2"
         );
+    }
+
+    #[test]
+    fn stamps_ipv6_sources_the_rfc_5118_way() {
+        let mut h = Headers::new();
+        h.push(
+            HeaderName::Via,
+            "SIP/2.0/UDP [2001:db8::9]:5070;branch=z9hG4bK3;rport",
+        );
+        stamp_received(&mut h, "[2001:db8::20]:41000".parse().unwrap());
+        let via = top_via(&h).unwrap();
+        assert_eq!(via.rport, Some(Some(41000)));
+        assert_eq!(via.received.as_deref(), Some("2001:db8::20"));
+        // Same address without rport: nothing added.
+        let mut h = Headers::new();
+        h.push(HeaderName::Via, "SIP/2.0/TCP [2001:db8::9];branch=z9hG4bK4");
+        stamp_received(&mut h, "[2001:db8::9]:5060".parse().unwrap());
+        assert_eq!(top_via(&h).unwrap().received, None);
     }
 
     #[test]
