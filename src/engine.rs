@@ -562,7 +562,9 @@ impl Gateway {
                     l.our_offer = None;
                 }
             }
-            UaEvent::OfferAnswered { .. } => {}
+            // Dial-out (we are the UAC) is not wired to the API yet: nothing dials.
+            UaEvent::OfferAnswered { .. } | UaEvent::Progress { .. } | UaEvent::Answered { .. } => {
+            }
             UaEvent::Info {
                 call,
                 content_type,
@@ -1576,6 +1578,14 @@ fn end_from(reason: EndReason) -> LegEnd {
         EndReason::SessionExpired => ("timeout", "session timer expired (RFC 4028 §10)"),
         EndReason::DialogLost => ("network", "an in-dialog request timed out"),
         EndReason::TransportError => ("network", "transport failure towards the peer"),
+        EndReason::NoAnswer => ("timeout", "the callee did not answer"),
+        EndReason::Refused(status) => {
+            return LegEnd {
+                by: "refused",
+                status: Some(status.0),
+                reason: format!("the callee answered {} {}", status.0, status.reason()),
+            }
+        }
     };
     LegEnd {
         by,

@@ -153,10 +153,11 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     // SIP sockets first: a listen address that cannot be bound stops start-up with its name.
     let sip = SipTransports::bind(&config.sip.listen).await?;
     let sip_addrs = sip.local_addrs();
+    // An API-only instance (no SIP listener) is allowed: it manages meetings for others.
     let first = sip_addrs
         .first()
         .map(|(_, a)| *a)
-        .context("sip.listen: at least one listen address is needed")?;
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
     // Media goes out of the address SIP answers on; a wildcard listener advertises loopback
     // until a public address is configured.
     let media_ip = if first.ip().is_unspecified() {
