@@ -204,6 +204,19 @@ fn speaker_switches_and_moves_keep_streams_continuous() {
     assert!(rig.sim.events[before..]
         .iter()
         .any(|e| matches!(e, MediaEvent::KeyframeNeeded { leg: LegId(2) })));
+    // Talking events with the RFC 6464 level: 2 started (a −19 dBov tone), 1 stopped.
+    assert!(rig.sim.events[before..].iter().any(|e| matches!(
+        e,
+        MediaEvent::Talking { leg: LegId(2), talking: true, level } if (17..=21).contains(level)
+    )));
+    assert!(rig.sim.events[before..].iter().any(|e| matches!(
+        e,
+        MediaEvent::Talking {
+            leg: LegId(1),
+            talking: false,
+            ..
+        }
+    )));
     assert!(rig.rtcp[&2].iter().any(|p| matches!(p, RtcpPacket::Fir(_))));
     assert!(rig.rtcp[&2]
         .iter()

@@ -20,7 +20,11 @@ pub fn level_dbov(frame: &[i16]) -> u8 {
     if frame.is_empty() {
         return 127;
     }
-    let energy: u64 = frame.iter().map(|&s| (s as i64 * s as i64) as u64).sum();
+    // Each square fits in u32 (≤ 2^30); summing in u64 cannot overflow for any frame size.
+    let energy: u64 = frame
+        .iter()
+        .map(|&s| ((s as i32) * (s as i32)) as u32 as u64)
+        .sum();
     let mean = energy as f32 / frame.len() as f32;
     if mean < 1.0 {
         return 127;
@@ -248,16 +252,15 @@ impl Room {
                 // straight into the packet.
                 let frame = std::mem::take(&mut leg.frame);
                 let acc = &s.acc;
-                let encode: fn(i16) -> u8 = match leg.codec {
-                    AudioCodec::Pcma => g711::alaw_encode,
-                    _ => g711::ulaw_encode,
-                };
+                let alaw = leg.codec == AudioCodec::Pcma;
                 let bytes = leg.send_audio_with(tick, now, n, |b| {
-                    b.extend(
-                        acc.iter()
-                            .zip(&frame)
-                            .map(|(&a, &own)| encode(clip(a - own as i32))),
-                    )
+                    let pairs = acc.iter().zip(&frame);
+                    // Two monomorphic loops so the table lookup inlines.
+                    if alaw {
+                        b.extend(pairs.map(|(&a, &own)| g711::alaw_encode(clip(a - own as i32))));
+                    } else {
+                        b.extend(pairs.map(|(&a, &own)| g711::ulaw_encode(clip(a - own as i32))));
+                    }
                 });
                 leg.frame = frame;
                 bytes
