@@ -153,8 +153,8 @@ pub(crate) fn replace_top_via(headers: &mut Headers, new_value: String) {
     *headers = out;
 }
 
-/// RFC 3261 §18.2.1 and RFC 3581 §4: stamp `received` (and fill `rport`) on the top Via of a
-/// request from `source`, so responses can find their way back through NAT.
+/// [`stamp_received_parsed`] reading the top Via itself (tests).
+#[cfg(test)]
 pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr) {
     let Some(raw) = top_via_raw(headers) else {
         return;
@@ -165,7 +165,9 @@ pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr
     stamp_received_parsed(headers, &raw, &via, source);
 }
 
-/// [`stamp_received`] for a caller that already holds the top Via, raw and parsed.
+/// RFC 3261 §18.2.1 and RFC 3581 §4: stamp `received` (and fill `rport`) on the top Via of a
+/// request from `source`, so responses can find their way back through NAT. `raw`/`via` are
+/// that top Via as received, already read by the caller.
 pub(crate) fn stamp_received_parsed(
     headers: &mut Headers,
     raw: &str,
