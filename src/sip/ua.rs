@@ -2354,6 +2354,54 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_responses_follow_rport_or_the_connection() {
+        let mut ua = UserAgent::new(UaConfig::default(), SmallRng::seed_from_u64(9));
+        let now = Instant::now();
+        for (transport, via, expect) in [
+            (
+                Transport::Udp,
+                "SIP/2.0/UDP [2001:db8::7]:5070;branch=z9hG4bKv6a",
+                "[2001:db8::7]:5070",
+            ),
+            (
+                Transport::Udp,
+                "SIP/2.0/UDP [2001:db8::7]:5070;branch=z9hG4bKv6b;rport",
+                "[2001:db8::7]:41000",
+            ),
+            (
+                Transport::Tcp,
+                "SIP/2.0/TCP [2001:db8::7]:5070;branch=z9hG4bKv6c",
+                "[2001:db8::7]:41000",
+            ),
+        ] {
+            let mut h = crate::sip::Headers::new();
+            h.push(HeaderName::Via, via);
+            h.push(HeaderName::From, "<sip:room@[2001:db8::7]>;tag=v6");
+            h.push(HeaderName::To, "<sip:1000@[2001:db8::1]>");
+            h.push(HeaderName::CallId, format!("v6-{}", via.len()));
+            h.push(HeaderName::CSeq, "1 OPTIONS");
+            let req = Request {
+                method: Method::Options,
+                uri: Bytes::from_static(b"sip:1000@[2001:db8::1]"),
+                headers: h,
+                body: Bytes::new(),
+            };
+            let source = Peer::new(transport, "[2001:db8::7]:41000".parse().unwrap());
+            ua.handle_message(now, Message::Request(req), source)
+                .unwrap();
+            let t = ua.poll_transmit().unwrap();
+            assert_eq!(t.destination.addr, expect.parse().unwrap(), "{via}");
+            assert_eq!(t.destination.transport, transport);
+            let resp = codec::parse(t.payload).unwrap();
+            let v = resp.headers().via().unwrap();
+            if via.ends_with("rport") {
+                assert_eq!(v.rport(), Some(Some(41000)));
+                assert_eq!(v.received(), Some("2001:db8::7"));
+            }
+        }
+    }
+
+    #[test]
     fn answering_twice_is_refused() {
         let mut t = T::new();
         let inv = t.req(Method::Invite, 1, None);
