@@ -59,8 +59,9 @@
 //!   482 for merged requests (§8.2.2.2), 481 for in-dialog requests with no dialog (§12.2.2),
 //!   500 for out-of-order CSeq (§12.2.2), 200 to OPTIONS with Allow/Accept/Supported (§11.2).
 //! - CANCEL (§9.2): 200 to the CANCEL and 487 to the INVITE if unanswered; 481 with no match.
-//! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4);
-//!   with no ACK in 64*T1 the call is ended with BYE and [`EndReason::NoAck`].
+//! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4),
+//!   over TCP too (it travels end to end; a later hop may be UDP); with no ACK in 64*T1 the
+//!   call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
 //!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
 //! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
@@ -1708,10 +1709,9 @@ impl UserAgent {
     ) {
         let t = self.cfg.timers;
         let c = self.calls.get_mut(&h).expect("caller checked");
-        // §13.3.1.4: retransmit over unreliable transports; the ACK wait applies to all.
-        if !destination.transport.is_reliable() {
-            c.set(CallTimer::Retransmit2xx, now + t.t1);
-        }
+        // §13.3.1.4: retransmitted whatever our transport, because the 2xx travels end to end
+        // and a later hop may be UDP.
+        c.set(CallTimer::Retransmit2xx, now + t.t1);
         c.set(CallTimer::AckTimeout, now + t.t1x64());
         c.unacked = Some(Unacked {
             txn,
