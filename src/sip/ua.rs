@@ -217,6 +217,12 @@ pub enum UaEvent {
         content_type: String,
         body: Bytes,
     },
+    /// An INFO or MESSAGE we sent was refused (a 481 or 408 ends the call instead, §12.2.1.2).
+    RequestFailed {
+        call: CallHandle,
+        method: Method,
+        status: StatusCode,
+    },
     /// The call is over; emitted exactly once per call.
     Terminated { call: CallHandle, reason: EndReason },
 }
@@ -1176,6 +1182,13 @@ impl UserAgent {
                     || status == StatusCode::REQUEST_TIMEOUT
                 {
                     self.lose_dialog(now, h, status);
+                } else if status.is_final() && !status.is_success() {
+                    let method = wire::cseq(&resp.headers).map_or(Method::Info, |c| c.1);
+                    self.events.push_back(UaEvent::RequestFailed {
+                        call: h,
+                        method,
+                        status,
+                    });
                 }
             }
             Purpose::Offer => self.on_offer_response(now, h, id, resp),
@@ -2351,6 +2364,50 @@ mod tests {
         assert_eq!(t.ua.call_count(), 0);
         let now = t.now;
         assert_eq!(t.ua.hangup(now, call), Err(UaError::NoSuchCall));
+    }
+
+    #[test]
+    fn refused_info_is_reported_and_481_ends_the_call() {
+        let mut t = T::new();
+        let (call, _) = t.establish();
+        t.sent();
+        let now = t.now;
+        for (status, ends) in [(415u16, false), (481, true)] {
+            t.ua.info(
+                now,
+                call,
+                "application/dtmf-relay",
+                Bytes::from_static(b"Signal=1\r\n"),
+            )
+            .unwrap();
+            let Some(Message::Request(info)) = t.sent().pop() else {
+                panic!()
+            };
+            let resp = Response::from_request(&info, StatusCode(status));
+            let src = Peer::new(Transport::Udp, SRC.parse().unwrap());
+            t.ua.handle_message(now, Message::Response(resp), src)
+                .unwrap();
+            let ev = t.events();
+            if ends {
+                assert_eq!(
+                    ev,
+                    vec![UaEvent::Terminated {
+                        call,
+                        reason: EndReason::DialogLost
+                    }]
+                );
+                assert_eq!(t.ua.call_count(), 0);
+            } else {
+                assert_eq!(
+                    ev,
+                    vec![UaEvent::RequestFailed {
+                        call,
+                        method: Method::Info,
+                        status: StatusCode(415)
+                    }]
+                );
+            }
+        }
     }
 
     #[test]
