@@ -112,7 +112,7 @@ fn criterion_dir() -> PathBuf {
 fn paired_ratio(raw: &Bytes, rounds: usize) -> f64 {
     use std::time::Instant;
     let per_round = 200;
-    let mut time = |f: &dyn Fn() -> usize| {
+    let time = |f: &dyn Fn() -> usize| {
         let t = Instant::now();
         for _ in 0..per_round {
             black_box(f());

@@ -149,7 +149,6 @@ impl Method {
     }
 
     #[inline]
-
     fn known(b: &[u8]) -> Option<Method> {
         Some(match b {
             b"INVITE" => Method::Invite,

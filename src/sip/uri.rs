@@ -370,7 +370,6 @@ const HNV: [bool; 256] = lex::class(b"-_.!~*'()%[]/?:+$", true);
 const HOST: [bool; 256] = lex::class(b"-.", true);
 
 #[inline]
-
 fn is_param_char(c: u8) -> bool {
     PARAM[c as usize]
 }

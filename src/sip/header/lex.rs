@@ -52,7 +52,6 @@ pub fn span(s: &[u8], table: &[bool; 256]) -> usize {
 }
 
 #[inline]
-
 pub fn is_wsp(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
@@ -65,14 +64,12 @@ pub fn is_lws(c: u8) -> bool {
 }
 
 #[inline]
-
 pub fn lws(i: &[u8]) -> &[u8] {
     let n = i.iter().position(|&c| !is_lws(c)).unwrap_or(i.len());
     &i[n..]
 }
 
 #[inline]
-
 pub fn trim(i: &[u8]) -> &[u8] {
     let i = lws(i);
     let n = i.iter().rposition(|&c| !is_lws(c)).map_or(0, |p| p + 1);
@@ -80,13 +77,11 @@ pub fn trim(i: &[u8]) -> &[u8] {
 }
 
 #[inline]
-
 pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(is_token).parse(i)
 }
 
 #[inline]
-
 pub fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(|c: u8| c.is_ascii_digit()).parse(i)
 }
@@ -199,7 +194,6 @@ pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
 }
 
 #[inline]
-
 fn interned(s: &[u8]) -> Option<&'static str> {
     Some(match s {
         b"branch" => "branch",
