@@ -106,26 +106,70 @@ fn criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
+/// Median over rounds of (roomgate time / rsip time), the two timed back to back in each
+/// round with the order alternating: on a shared, busy machine this pairs each roomgate sample
+/// with an rsip sample taken under the same load, which criterion's separate runs cannot.
+fn paired_ratio(raw: &Bytes, rounds: usize) -> f64 {
+    use std::time::Instant;
+    let per_round = 200;
+    let time = |f: &dyn Fn() -> usize| {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            black_box(f());
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|k| {
+            let ours = || roomgate(black_box(raw));
+            let theirs = || rsip(black_box(raw));
+            if k % 2 == 0 {
+                let a = time(&ours);
+                a / time(&theirs)
+            } else {
+                let b = time(&theirs);
+                time(&ours) / b
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[rounds / 2]
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
 
     let dir = criterion_dir();
-    println!("\nsip_parse: mean per message, roomgate vs rsip 0.4 (same run; goal ratio <= 0.25)");
+    let corpus = corpus();
     println!(
-        "{:<10} {:>14} {:>14} {:>8}",
-        "message", "roomgate ns", "rsip ns", "ratio"
+        "\nsip_parse: roomgate vs rsip 0.4, parse + typed Via/From/To/CSeq/Call-ID (goal ratio <= 0.25)"
     );
-    for m in MESSAGES {
-        match (
-            mean_ns(&dir, &format!("roomgate/{m}")),
-            mean_ns(&dir, &format!("rsip/{m}")),
-        ) {
-            (Some(ours), Some(theirs)) => {
-                println!("{m:<10} {ours:>14.0} {theirs:>14.0} {:>8.3}", ours / theirs)
-            }
-            _ => println!("{m:<10} (no estimate recorded: run without --test / a filter)"),
-        }
+    println!(
+        "{:<10} {:>7} {:>13} {:>13} {:>11} {:>13}",
+        "message", "bytes", "roomgate ns", "rsip ns", "mean ratio", "paired ratio"
+    );
+    for (m, raw) in &corpus {
+        let paired = paired_ratio(raw, 301);
+        let ours = mean_ns(&dir, &format!("roomgate/{m}"));
+        let theirs = mean_ns(&dir, &format!("rsip/{m}"));
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}"));
+        let ratio = match (ours, theirs) {
+            (Some(a), Some(b)) => format!("{:.3}", a / b),
+            _ => "-".to_string(),
+        };
+        println!(
+            "{m:<10} {:>7} {:>13} {:>13} {ratio:>11} {paired:>13.3}",
+            raw.len(),
+            show(ours),
+            show(theirs)
+        );
     }
+    println!(
+        "(mean: criterion means of this run; paired: median of back-to-back timings, 301 rounds)"
+    );
 }

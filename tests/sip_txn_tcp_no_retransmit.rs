@@ -1,5 +1,7 @@
-//! RFC 3261 §17: on a reliable transport nothing is retransmitted (timers A, E, G not armed;
-//! D, I, J, K zero), and §13.3.1.4's ACK wait still ends an unacknowledged call with BYE.
+//! RFC 3261 §17: on a reliable transport the transactions retransmit nothing (timers A, E, G
+//! not armed; D, I, J, K zero). The UA core's 2xx retransmission is end to end and stays
+//! (§13.3.1.4: "even if the transport at the UAS is reliable"), and its ACK wait still ends
+//! an unacknowledged call with BYE.
 
 mod sip_sim;
 
@@ -11,7 +13,7 @@ use sip_sim::{offsets_ms, Dir, LinkConfig, Sim, GATEWAY_SDP};
 use std::time::Duration;
 
 #[test]
-fn two_xx_without_ack_is_sent_once_then_bye() {
+fn invite_is_sent_once_and_the_unacked_2xx_ends_in_bye() {
     let mut sim = Sim::new(11, Transport::Tcp, LinkConfig::perfect());
     sim.drop_if(|dir, line, _| dir == Dir::ToGateway && line.starts_with("ACK "));
     sim.room_invite(&[]);
@@ -28,7 +30,13 @@ fn two_xx_without_ack_is_sent_once_then_bye() {
 
     assert_eq!(sim.sent_by_room("INVITE ").len(), 1);
     assert_eq!(sim.sent_by_gateway("SIP/2.0 100", None).len(), 1);
-    assert_eq!(sim.sent_by_gateway("SIP/2.0 200", Some("INVITE")).len(), 1);
+    // The UA core's end-to-end 2xx retransmission: T1 doubling to T2 within 64*T1.
+    let oks = sim.sent_by_gateway("SIP/2.0 200", Some("INVITE"));
+    let at: Vec<u128> = offsets_ms(&sim, &oks).iter().map(|ms| ms - t0).collect();
+    assert_eq!(
+        at,
+        vec![0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]
+    );
     let byes = sim.sent_by_gateway("BYE ", None);
     assert_eq!(byes.len(), 1);
     assert_eq!(offsets_ms(&sim, &byes)[0] - t0, 32_000);

@@ -14,18 +14,22 @@ use std::fmt;
 pub struct BytesStr(Bytes);
 
 impl BytesStr {
+    #[inline]
     pub const fn from_static(s: &'static str) -> Self {
         BytesStr(Bytes::from_static(s.as_bytes()))
     }
+    #[inline]
     pub fn from_utf8(b: Bytes) -> Result<Self, std::str::Utf8Error> {
         std::str::from_utf8(&b)?;
         Ok(BytesStr(b))
     }
     /// Bytes already known to be ASCII (checked in debug builds).
+    #[inline]
     pub(crate) fn from_ascii(b: Bytes) -> Self {
         debug_assert!(b.is_ascii());
         BytesStr(b)
     }
+    #[inline]
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor checks (or is given) valid UTF-8 and the bytes are immutable.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
@@ -136,6 +140,7 @@ impl Method {
 
     /// Like [`Method::from_bytes`] but an extension method shares `src` instead of copying
     /// (`m` must be a slice of `src`).
+    #[inline]
     pub fn from_shared(src: &Bytes, m: &[u8]) -> Method {
         match Method::known(m) {
             Some(k) => k,
@@ -143,6 +148,7 @@ impl Method {
         }
     }
 
+    #[inline]
     fn known(b: &[u8]) -> Option<Method> {
         Some(match b {
             b"INVITE" => Method::Invite,
@@ -452,6 +458,7 @@ impl Headers {
             entries: Vec::with_capacity(n),
         }
     }
+    #[inline]
     pub fn push(&mut self, name: HeaderName, value: impl Into<Bytes>) {
         self.entries.push((name, value.into()));
     }
@@ -481,10 +488,12 @@ impl Headers {
         self.entries.retain(|(n, _)| n != name);
     }
     /// The first raw value of `name`.
+    #[inline]
     pub fn get(&self, name: &HeaderName) -> Option<&Bytes> {
         self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
     /// Every raw value of `name`, in order.
+    #[inline]
     pub fn get_all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a Bytes> + 'a {
         self.entries
             .iter()
@@ -554,6 +563,7 @@ use crate::sip::uri::Uri;
 impl Headers {
     /// The only value of a single-valued header: `Ok(None)` when absent, `Multiple` when
     /// repeated (RFC 4475 §3.3.8 asks for a 400 then).
+    #[inline]
     pub fn typed_single<T: TypedHeader>(
         &self,
         name: &HeaderName,
@@ -570,6 +580,7 @@ impl Headers {
     }
 
     /// A mandatory single-valued header.
+    #[inline]
     pub fn typed_required<T: TypedHeader>(&self, name: &HeaderName) -> Result<T, HeaderError> {
         self.typed_single(name)?
             .ok_or(HeaderError::Missing(name.static_name()))

@@ -59,8 +59,9 @@
 //!   482 for merged requests (§8.2.2.2), 481 for in-dialog requests with no dialog (§12.2.2),
 //!   500 for out-of-order CSeq (§12.2.2), 200 to OPTIONS with Allow/Accept/Supported (§11.2).
 //! - CANCEL (§9.2): 200 to the CANCEL and 487 to the INVITE if unanswered; 481 with no match.
-//! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4);
-//!   with no ACK in 64*T1 the call is ended with BYE and [`EndReason::NoAck`].
+//! - The 2xx to an INVITE is retransmitted from T1 doubling to T2 until the ACK (§13.3.1.4),
+//!   over TCP too (it travels end to end; a later hop may be UDP); with no ACK in 64*T1 the
+//!   call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
 //!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
 //! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
@@ -215,6 +216,12 @@ pub enum UaEvent {
         call: CallHandle,
         content_type: String,
         body: Bytes,
+    },
+    /// An INFO or MESSAGE we sent was refused (a 481 or 408 ends the call instead, §12.2.1.2).
+    RequestFailed {
+        call: CallHandle,
+        method: Method,
+        status: StatusCode,
     },
     /// The call is over; emitted exactly once per call.
     Terminated { call: CallHandle, reason: EndReason },
@@ -1175,6 +1182,13 @@ impl UserAgent {
                     || status == StatusCode::REQUEST_TIMEOUT
                 {
                     self.lose_dialog(now, h, status);
+                } else if status.is_final() && !status.is_success() {
+                    let method = wire::cseq(&resp.headers).map_or(Method::Info, |c| c.1);
+                    self.events.push_back(UaEvent::RequestFailed {
+                        call: h,
+                        method,
+                        status,
+                    });
                 }
             }
             Purpose::Offer => self.on_offer_response(now, h, id, resp),
@@ -1708,10 +1722,9 @@ impl UserAgent {
     ) {
         let t = self.cfg.timers;
         let c = self.calls.get_mut(&h).expect("caller checked");
-        // §13.3.1.4: retransmit over unreliable transports; the ACK wait applies to all.
-        if !destination.transport.is_reliable() {
-            c.set(CallTimer::Retransmit2xx, now + t.t1);
-        }
+        // §13.3.1.4: retransmitted whatever our transport, because the 2xx travels end to end
+        // and a later hop may be UDP.
+        c.set(CallTimer::Retransmit2xx, now + t.t1);
         c.set(CallTimer::AckTimeout, now + t.t1x64());
         c.unacked = Some(Unacked {
             txn,
@@ -2351,6 +2364,98 @@ mod tests {
         assert_eq!(t.ua.call_count(), 0);
         let now = t.now;
         assert_eq!(t.ua.hangup(now, call), Err(UaError::NoSuchCall));
+    }
+
+    #[test]
+    fn refused_info_is_reported_and_481_ends_the_call() {
+        let mut t = T::new();
+        let (call, _) = t.establish();
+        t.sent();
+        let now = t.now;
+        for (status, ends) in [(415u16, false), (481, true)] {
+            t.ua.info(
+                now,
+                call,
+                "application/dtmf-relay",
+                Bytes::from_static(b"Signal=1\r\n"),
+            )
+            .unwrap();
+            let Some(Message::Request(info)) = t.sent().pop() else {
+                panic!()
+            };
+            let resp = Response::from_request(&info, StatusCode(status));
+            let src = Peer::new(Transport::Udp, SRC.parse().unwrap());
+            t.ua.handle_message(now, Message::Response(resp), src)
+                .unwrap();
+            let ev = t.events();
+            if ends {
+                assert_eq!(
+                    ev,
+                    vec![UaEvent::Terminated {
+                        call,
+                        reason: EndReason::DialogLost
+                    }]
+                );
+                assert_eq!(t.ua.call_count(), 0);
+            } else {
+                assert_eq!(
+                    ev,
+                    vec![UaEvent::RequestFailed {
+                        call,
+                        method: Method::Info,
+                        status: StatusCode(415)
+                    }]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_responses_follow_rport_or_the_connection() {
+        let mut ua = UserAgent::new(UaConfig::default(), SmallRng::seed_from_u64(9));
+        let now = Instant::now();
+        for (transport, via, expect) in [
+            (
+                Transport::Udp,
+                "SIP/2.0/UDP [2001:db8::7]:5070;branch=z9hG4bKv6a",
+                "[2001:db8::7]:5070",
+            ),
+            (
+                Transport::Udp,
+                "SIP/2.0/UDP [2001:db8::7]:5070;branch=z9hG4bKv6b;rport",
+                "[2001:db8::7]:41000",
+            ),
+            (
+                Transport::Tcp,
+                "SIP/2.0/TCP [2001:db8::7]:5070;branch=z9hG4bKv6c",
+                "[2001:db8::7]:41000",
+            ),
+        ] {
+            let mut h = crate::sip::Headers::new();
+            h.push(HeaderName::Via, via);
+            h.push(HeaderName::From, "<sip:room@[2001:db8::7]>;tag=v6");
+            h.push(HeaderName::To, "<sip:1000@[2001:db8::1]>");
+            h.push(HeaderName::CallId, format!("v6-{}", via.len()));
+            h.push(HeaderName::CSeq, "1 OPTIONS");
+            let req = Request {
+                method: Method::Options,
+                uri: Bytes::from_static(b"sip:1000@[2001:db8::1]"),
+                headers: h,
+                body: Bytes::new(),
+            };
+            let source = Peer::new(transport, "[2001:db8::7]:41000".parse().unwrap());
+            ua.handle_message(now, Message::Request(req), source)
+                .unwrap();
+            let t = ua.poll_transmit().unwrap();
+            assert_eq!(t.destination.addr, expect.parse().unwrap(), "{via}");
+            assert_eq!(t.destination.transport, transport);
+            let resp = codec::parse(t.payload).unwrap();
+            let v = resp.headers().via().unwrap();
+            if via.ends_with("rport") {
+                assert_eq!(v.rport(), Some(Some(41000)));
+                assert_eq!(v.received(), Some("2001:db8::7"));
+            }
+        }
     }
 
     #[test]

@@ -369,14 +369,17 @@ const PARAM: [bool; 256] = lex::class(b"-_.!~*'()%[]/:&+$", true);
 const HNV: [bool; 256] = lex::class(b"-_.!~*'()%[]/?:+$", true);
 const HOST: [bool; 256] = lex::class(b"-.", true);
 
+#[inline]
 fn is_param_char(c: u8) -> bool {
     PARAM[c as usize]
 }
+#[inline]
 fn is_hnv_char(c: u8) -> bool {
     HNV[c as usize]
 }
 
 /// A port: 1 to 5 digits that fit in u16.
+#[inline]
 pub(crate) fn parse_port(d: &[u8]) -> Option<u16> {
     if d.is_empty() || d.len() > 5 || !d.iter().all(u8::is_ascii_digit) {
         return None;
@@ -385,6 +388,7 @@ pub(crate) fn parse_port(d: &[u8]) -> Option<u16> {
 }
 
 /// A dotted-quad IPv4address (§25.1), without going through `str::parse`.
+#[inline]
 fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
     let mut out = [0u8; 4];
     let mut parts = s.split(|&c| c == b'.');
@@ -403,6 +407,7 @@ fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
 }
 
 /// `host` (§25.1): hostname, IPv4address or IPv6reference. Returns the host and the rest.
+#[inline]
 pub(crate) fn parse_host<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Host, &'a [u8]), UriError> {
     if s.first() == Some(&b'[') {
         let close = s.iter().position(|&c| c == b']').ok_or(UriError::Host)?;
@@ -424,6 +429,7 @@ pub(crate) fn parse_host<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Host, &'a [u8]
     ))
 }
 
+#[inline]
 fn uri_params<'a>(src: &Bytes, mut s: &'a [u8], params: &mut Params) -> Result<&'a [u8], UriError> {
     while s.first() == Some(&b';') {
         let n = s[1..]
@@ -454,6 +460,7 @@ fn uri_params<'a>(src: &Bytes, mut s: &'a [u8], params: &mut Params) -> Result<&
     Ok(s)
 }
 
+#[inline]
 fn uri_headers<'a>(
     src: &Bytes,
     mut s: &'a [u8],
@@ -483,6 +490,7 @@ fn uri_headers<'a>(
     }
 }
 
+#[inline]
 fn parse_sip<'a>(
     src: &Bytes,
     s: &'a [u8],
@@ -547,6 +555,7 @@ fn parse_sip<'a>(
 
 /// Parses a URI at the start of `s`. With `addr_spec`, the URI ends where header parameters
 /// (`;`), a list separator or white space begin; otherwise `s` is the whole URI.
+#[inline]
 pub(crate) fn parse_uri<'a>(
     src: &Bytes,
     s: &'a [u8],
@@ -637,6 +646,7 @@ impl NameAddr {
     }
 
     /// Parses a name-addr / addr-spec at the start of `s`, returning the rest (header params).
+    #[inline]
     pub(crate) fn parse_in<'a>(src: &Bytes, s: &'a [u8]) -> Result<(NameAddr, &'a [u8]), UriError> {
         let s = lex::lws(s);
         let (display, s) = match s.first() {

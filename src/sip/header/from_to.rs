@@ -45,6 +45,7 @@ impl AddressHeader {
         super::parse_comma_list::<AddressHeader>(value, label).map_err(|e| e.relabel(label))
     }
 
+    #[inline]
     pub(crate) fn parse_inner(value: &Bytes) -> Result<Self, ()> {
         let (addr, rest) = NameAddr::parse_in(value, value).map_err(|_| ())?;
         let (params, rest) = lex::params(value, rest)?;

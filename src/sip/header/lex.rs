@@ -51,31 +51,37 @@ pub fn span(s: &[u8], table: &[bool; 256]) -> usize {
         .unwrap_or(s.len())
 }
 
+#[inline]
 pub fn is_wsp(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
 
 /// Linear white space, after unfolding; CR and LF are accepted too so values built by hand
 /// with folding still parse.
+#[inline]
 pub fn is_lws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+#[inline]
 pub fn lws(i: &[u8]) -> &[u8] {
     let n = i.iter().position(|&c| !is_lws(c)).unwrap_or(i.len());
     &i[n..]
 }
 
+#[inline]
 pub fn trim(i: &[u8]) -> &[u8] {
     let i = lws(i);
     let n = i.iter().rposition(|&c| !is_lws(c)).map_or(0, |p| p + 1);
     &i[..n]
 }
 
+#[inline]
 pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(is_token).parse(i)
 }
 
+#[inline]
 pub fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(|c: u8| c.is_ascii_digit()).parse(i)
 }
@@ -96,6 +102,7 @@ pub fn parse_u32(d: &[u8]) -> Option<u32> {
 }
 
 /// `quoted-string` including its quotes (§25.1); backslash escapes (quoted-pair) are kept.
+#[inline]
 pub fn quoted_string(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let err = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char));
     if i.first() != Some(&b'"') {
@@ -163,6 +170,7 @@ pub fn gen_value(i: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// Zero-copy slice of `src`; `s` must lie inside `src` (it always does: every lexer returns
 /// sub-slices of its input).
+#[inline]
 pub fn sub(src: &Bytes, s: &[u8]) -> Bytes {
     if s.is_empty() {
         Bytes::new()
@@ -172,6 +180,7 @@ pub fn sub(src: &Bytes, s: &[u8]) -> Bytes {
 }
 
 /// A `BytesStr` slice of `src`; `None` when not UTF-8.
+#[inline]
 pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
     // Common parameter names and values become static strings: no reference count to bump
     // and drop (the typed accessors create many of these per message).
@@ -184,6 +193,7 @@ pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
     BytesStr::from_utf8(sub(src, s)).ok()
 }
 
+#[inline]
 fn interned(s: &[u8]) -> Option<&'static str> {
     Some(match s {
         b"branch" => "branch",
@@ -217,6 +227,7 @@ fn interned(s: &[u8]) -> Option<&'static str> {
 
 /// `*( SEMI generic-param )` with LWS allowed around `;` and `=` (§7.3.1, §25.1). Returns the
 /// params and the rest of the input (starting at the first byte that is not part of them).
+#[inline]
 pub fn params<'a>(src: &Bytes, mut i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
     let mut out = Params::default();
     loop {

@@ -41,6 +41,7 @@ impl Transport {
         Transport::Other(s)
     }
     /// Like [`Transport::parse`], building a string only for an unknown transport.
+    #[inline]
     fn from_token(src: &Bytes, t: &[u8]) -> Option<Transport> {
         for (name, known) in [
             (&b"UDP"[..], Transport::Udp),
@@ -142,6 +143,7 @@ fn parse_via(src: &Bytes) -> Result<Via, ()> {
 
 /// The top Via of a raw value without splitting the list first: parses one via-parm and
 /// checks that the rest is empty or the next list element (RFC 3261 §7.3.1).
+#[inline]
 pub(crate) fn parse_first(value: &Bytes) -> Result<Via, HeaderError> {
     let err = HeaderError::Malformed(NAME);
     let (via, rest) = parse_via_prefix(value, value).map_err(|_| err)?;
@@ -151,6 +153,7 @@ pub(crate) fn parse_first(value: &Bytes) -> Result<Via, HeaderError> {
     }
 }
 
+#[inline]
 fn parse_via_prefix<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Via, &'a [u8]), ()> {
     let s = lex::lws(s);
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS.

@@ -399,7 +399,7 @@ impl TransactionLayer {
         }
         let key = server_key(&request, &raw_via, &via, request.method.clone())
             .ok_or(TransactionError::Malformed("unmatchable request"))?;
-        wire::stamp_received(&mut request.headers, source.addr);
+        wire::stamp_received_parsed(&mut request.headers, &raw_via, &via, source.addr);
 
         if let Some(&id) = self.server_keys.get(&key) {
             let cfg = self.cfg;

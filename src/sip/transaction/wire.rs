@@ -86,13 +86,10 @@ pub(crate) fn list_values(headers: &Headers, name: HeaderName) -> Vec<String> {
         .collect()
 }
 
-/// The raw text of the top Via value (first value of the first Via line).
-pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
-    let first = text(headers.get(&HeaderName::Via)?)?;
-    // Only the first element matters: stop at the first top-level comma (§7.3.1).
+/// Byte index of the first top-level comma of a Via line (§7.3.1), or its length.
+fn first_element_end(line: &str) -> usize {
     let (mut quoted, mut escaped) = (false, false);
-    let mut end = first.len();
-    for (i, c) in first.char_indices() {
+    for (i, c) in line.char_indices() {
         if escaped {
             escaped = false;
             continue;
@@ -100,14 +97,17 @@ pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
         match c {
             '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
-            ',' if !quoted => {
-                end = i;
-                break;
-            }
+            ',' if !quoted => return i,
             _ => {}
         }
     }
-    let v = first[..end].trim();
+    line.len()
+}
+
+/// The raw text of the top Via value (first value of the first Via line).
+pub(crate) fn top_via_raw(headers: &Headers) -> Option<String> {
+    let first = text(headers.get(&HeaderName::Via)?)?;
+    let v = first[..first_element_end(first)].trim();
     (!v.is_empty()).then(|| v.to_string())
 }
 
@@ -141,12 +141,10 @@ pub(crate) fn replace_top_via(headers: &mut Headers, new_value: String) {
     for (name, value) in headers.iter() {
         if !done && *name == HeaderName::Via {
             done = true;
-            let rest = text(value).map(split_commas).unwrap_or_default();
+            // Keep the rest of the line (", SIP/2.0/UDP proxy…") byte for byte.
+            let rest = text(value).map_or("", |line| &line[first_element_end(line)..]);
             let mut joined = new_value.clone();
-            for other in rest.iter().skip(1) {
-                joined.push_str(", ");
-                joined.push_str(other);
-            }
+            joined.push_str(rest);
             out.push(name.clone(), Bytes::from(joined));
         } else {
             out.push(name.clone(), value.clone());
@@ -155,8 +153,8 @@ pub(crate) fn replace_top_via(headers: &mut Headers, new_value: String) {
     *headers = out;
 }
 
-/// RFC 3261 §18.2.1 and RFC 3581 §4: stamp `received` (and fill `rport`) on the top Via of a
-/// request from `source`, so responses can find their way back through NAT.
+/// [`stamp_received_parsed`] reading the top Via itself (tests).
+#[cfg(test)]
 pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr) {
     let Some(raw) = top_via_raw(headers) else {
         return;
@@ -164,6 +162,18 @@ pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr
     let Some(via) = parse_via(&raw) else {
         return;
     };
+    stamp_received_parsed(headers, &raw, &via, source);
+}
+
+/// RFC 3261 §18.2.1 and RFC 3581 §4: stamp `received` (and fill `rport`) on the top Via of a
+/// request from `source`, so responses can find their way back through NAT. `raw`/`via` are
+/// that top Via as received, already read by the caller.
+pub(crate) fn stamp_received_parsed(
+    headers: &mut Headers,
+    raw: &str,
+    via: &Via,
+    source: std::net::SocketAddr,
+) {
     let ip = source.ip();
     let ip_text = ip.to_string();
     let host_is_source = via
@@ -179,7 +189,7 @@ pub(crate) fn stamp_received(headers: &mut Headers, source: std::net::SocketAddr
     }
     let (head, params) = match raw.find(';') {
         Some(i) => (&raw[..i], &raw[i + 1..]),
-        None => (raw.as_str(), ""),
+        None => (raw, ""),
     };
     let mut value = head.trim_end().to_string();
     for p in params.split(';').filter(|p| !p.trim().is_empty()) {
@@ -241,14 +251,12 @@ pub(crate) fn header_param(v: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The `tag` of From or To (§19.3).
+/// The `tag` of From or To (§19.3). Read textually: tags are looked up several times per
+/// request (matching, dialogs, merged requests) and a full name-addr parse each time showed
+/// in profiles; [`header_param`] knows where header parameters start.
 pub(crate) fn tag(headers: &Headers, name: HeaderName) -> Option<String> {
-    let h = match name {
-        HeaderName::From => headers.from(),
-        _ => headers.to(),
-    }
-    .ok()?;
-    h.tag().filter(|t| !t.is_empty()).map(str::to_owned)
+    let v = text(headers.get(&name)?)?;
+    header_param(v, "tag").filter(|t| !t.is_empty())
 }
 
 /// The URI of a name-addr or addr-spec value.
