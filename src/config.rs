@@ -191,6 +191,8 @@ pub struct SipConfig {
 pub struct HttpConfig {
     /// REST/WebSocket API, `/metrics` and `/healthz`. Default 127.0.0.1:8080.
     pub listen: SocketAddr,
+    /// Most HTTP connections (event streams included) open at once. Default 1024.
+    pub max_connections: u32,
 }
 
 /// `[rtp]`
@@ -280,6 +282,7 @@ impl Default for Config {
             },
             http: HttpConfig {
                 listen: "127.0.0.1:8080".parse().expect("literal address"),
+                max_connections: 1024,
             },
             rtp: RtpConfig {
                 ports: PortRange {
@@ -450,6 +453,7 @@ impl Config {
                         )
                     })?;
                 }
+                "max_connections" => self.http.max_connections = as_count(&field, v, 1_000_000)?,
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
         }

@@ -575,6 +575,16 @@ impl Gateway {
                     tracing::info!(leg = id.0, text = %String::from_utf8_lossy(&body), "MESSAGE from a leg");
                 }
             }
+            UaEvent::RequestFailed {
+                call,
+                method,
+                status,
+            } => {
+                // e.g. a room system that refuses MESSAGE or picture_fast_update: not fatal.
+                if let Some(id) = self.by_call.get(&call) {
+                    tracing::debug!(leg = id.0, %method, status = status.0, "in-dialog request refused");
+                }
+            }
             UaEvent::Terminated { call, reason } => self.on_terminated(now, call, reason),
         }
     }

@@ -30,6 +30,7 @@
 //! writer outlives the engine, so nothing acknowledged is lost.
 
 pub mod engine;
+pub mod http;
 pub mod media;
 pub mod prompts;
 pub mod sip;
@@ -238,6 +239,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("http.listen: cannot bind {}", config.http.listen))?;
     let http_addr = listener.local_addr()?;
+    let listener = http::LimitedListener::new(listener, config.http.max_connections as usize);
     let app = api::router(
         ApiState {
             control: control.clone(),
