@@ -130,6 +130,8 @@ pub struct LegView {
     /// Why video is not flowing, when it was offered but could not be used.
     pub video_note: Option<String>,
     pub muted: bool,
+    /// `in` for calls room systems placed, `out` for dial-outs.
+    pub direction: &'static str,
     pub moves: Vec<LegMove>,
 }
 
@@ -141,6 +143,47 @@ pub struct LegEnd {
     /// The SIP status we answered with, for calls refused before the answer.
     pub status: Option<u16>,
     pub reason: String,
+}
+
+/// A host's request to call a room system out of a meeting (`POST …/dial-out`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct DialOut {
+    /// `sip:room@127.0.0.1:5062` (the host part must be an IP address: the core has no
+    /// resolver; `;transport=tcp` selects TCP).
+    pub uri: String,
+    /// A breakout room to place the room system in when it answers.
+    #[serde(default)]
+    pub room: Option<meeting::RoomId>,
+    /// The participant's name (default: the URI's user part).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Why a dial-out was refused before anything was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DialOutError {
+    #[error(transparent)]
+    Meeting(#[from] MeetingError),
+    #[error("uri: {0}")]
+    Uri(String),
+    #[error("room: no breakout room {0}")]
+    UnknownRoom(meeting::RoomId),
+    #[error("no RTP ports left")]
+    NoPorts,
+    #[error("roomgate is shutting down")]
+    ShuttingDown,
+}
+
+impl DialOutError {
+    /// The request field at fault, for a problem body.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            DialOutError::Uri(_) => Some("uri"),
+            DialOutError::UnknownRoom(_) => Some("room"),
+            DialOutError::Meeting(e) => e.field(),
+            _ => None,
+        }
+    }
 }
 
 /// What the gateway asks of the shell.
@@ -196,8 +239,12 @@ struct Leg {
     /// Our offer, when the peer's answer is still to come (offerless INVITE or re-INVITE).
     our_offer: Option<sdp::SessionDescription>,
     media_added: bool,
-    /// Join this meeting once the ACK brings the answer.
+    /// Join this meeting once the answer arrives (in the ACK, or in the 200 of a dial-out).
     join_on_answer: Option<(String, Option<String>)>,
+    /// Dial-out: the breakout room to put the room system in when it answers.
+    place_in: Option<meeting::RoomId>,
+    /// We placed this call (dial-out).
+    outgoing: bool,
     ivr: Option<Ivr>,
     keypad: Keypad,
     /// A delayed answer (ringing first).
@@ -254,6 +301,7 @@ impl Leg {
                     .map(|d| d.reason.to_string())
             }),
             muted: self.muted,
+            direction: if self.outgoing { "out" } else { "in" },
             moves: self.moves.clone(),
         }
     }
@@ -448,6 +496,104 @@ impl Gateway {
         ok
     }
 
+    /// Calls a room system into `meeting` as a UAC (RFC 3261 §13.2). The call joins the meeting
+    /// when it answers (and goes to `room`, if given); ringing, answer and failure show as leg
+    /// updates and, at the end, a call record with the SIP status.
+    pub fn dial_out(
+        &mut self,
+        now: Instant,
+        meeting: &str,
+        req: DialOut,
+    ) -> Result<LegId, DialOutError> {
+        if self.draining {
+            return Err(DialOutError::ShuttingDown);
+        }
+        self.meetings.key(meeting)?;
+        if let Some(room) = req.room {
+            let rooms = self
+                .meetings
+                .breakouts(now, meeting)
+                .map(|b| b.rooms)
+                .unwrap_or_default();
+            if !rooms.iter().any(|r| r.id == room) {
+                return Err(DialOutError::UnknownRoom(room));
+            }
+        }
+        let (destination, user) = dial_target(&req.uri).map_err(DialOutError::Uri)?;
+        let audio_port = self.ports.take().ok_or(DialOutError::NoPorts)?;
+        let video_port = if self.cfg.video {
+            self.ports.take()
+        } else {
+            None
+        };
+        let mut oa = OfferAnswerState::new(self.rng.gen::<u32>() as u64);
+        let local = self.local_media(audio_port, video_port);
+        let sd = sdp::offer(&local, &mut oa);
+        let dial = crate::sip::ua::Dial {
+            target: req.uri.clone(),
+            from: format!("sip:{meeting}@{}", self.cfg.ua.sent_by),
+            destination,
+            sdp: sd.to_bytes(),
+        };
+        let call = match self.ua.dial(now, dial) {
+            Ok(c) => c,
+            Err(e) => {
+                self.release_ports(audio_port, video_port);
+                return Err(DialOutError::Uri(e.to_string()));
+            }
+        };
+        let id = LegId(self.next_leg);
+        self.next_leg += 1;
+        let name = req.name.clone().unwrap_or_else(|| user.clone());
+        let leg = Leg {
+            id,
+            call,
+            call_id: self
+                .ua
+                .dialog(call)
+                .map(|d| d.id.call_id.clone())
+                .unwrap_or_default(),
+            remote_tag: None,
+            local_tag: None,
+            peer: destination,
+            user_agent: None,
+            name,
+            identity: req.uri.clone(),
+            state: LegState::Ringing,
+            meeting: None,
+            participant: None,
+            room: None,
+            oa,
+            audio_port,
+            video_port,
+            negotiated: None,
+            our_offer: Some(sd),
+            media_added: false,
+            join_on_answer: Some((meeting.to_owned(), None)),
+            place_in: req.room,
+            outgoing: true,
+            ivr: None,
+            keypad: Keypad::new(self.cfg.keymap.clone()),
+            answer_at: None,
+            hangup_at: None,
+            muted: false,
+            moves: Vec::new(),
+            accepts_message: false,
+            end: None,
+        };
+        tracing::info!(leg = id.0, uri = %req.uri, %meeting, "dialling out");
+        self.legs.insert(id, leg);
+        self.by_call.insert(call, id);
+        self.out.push_back(Output::MediaOpen {
+            leg: id,
+            audio_port,
+            video_port,
+        });
+        self.pump(now);
+        self.updated(id);
+        Ok(id)
+    }
+
     /// Refuse new calls (503) and hang up every leg; the shell waits for `leg_count() == 0`.
     pub fn begin_shutdown(&mut self, now: Instant) {
         self.draining = true;
@@ -562,9 +708,14 @@ impl Gateway {
                     l.our_offer = None;
                 }
             }
-            // Dial-out (we are the UAC) is not wired to the API yet: nothing dials.
-            UaEvent::OfferAnswered { .. } | UaEvent::Progress { .. } | UaEvent::Answered { .. } => {
+            UaEvent::Progress { call, status, .. } => {
+                if let Some(&id) = self.by_call.get(&call) {
+                    tracing::info!(leg = id.0, status = status.0, "dial-out progress");
+                    self.updated(id);
+                }
             }
+            UaEvent::Answered { call, body } => self.on_dial_answered(now, call, body),
+            UaEvent::OfferAnswered { .. } => {}
             UaEvent::Info {
                 call,
                 content_type,
@@ -714,6 +865,8 @@ impl Gateway {
             our_offer,
             media_added: false,
             join_on_answer: None,
+            place_in: None,
+            outgoing: false,
             ivr: None,
             keypad: Keypad::new(self.cfg.keymap.clone()),
             answer_at: None,
@@ -995,6 +1148,51 @@ impl Gateway {
                 let _ = self.ua.hangup(now, call);
             }
         }
+    }
+
+    /// Our dial-out was answered: media from the answer, then into the meeting and its room.
+    fn on_dial_answered(&mut self, now: Instant, call: CallHandle, body: Bytes) {
+        let Some(&id) = self.by_call.get(&call) else {
+            return;
+        };
+        // The dialog exists now: the leg's identifiers come from it.
+        if let (Some(d), Some(l)) = (self.ua.dialog(call), self.legs.get_mut(&id)) {
+            l.call_id = d.id.call_id.clone();
+            l.local_tag = Some(d.id.local_tag.clone());
+            l.remote_tag = Some(d.id.remote_tag.clone());
+        }
+        self.on_ack(now, call, body);
+        let Some(l) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let (Some(room), Some(pid), Some(meeting)) =
+            (l.place_in.take(), l.participant, l.meeting.clone())
+        else {
+            return;
+        };
+        // Into the room now if rooms are open; otherwise it becomes the assignment, applied
+        // when they open.
+        let moved = self.meetings.handle(
+            now,
+            &meeting,
+            Actor::Host,
+            Command::Move {
+                participant: pid,
+                to: Place::Room(room),
+            },
+        );
+        if moved.is_err() {
+            let _ = self.meetings.handle(
+                now,
+                &meeting,
+                Actor::Host,
+                Command::Assign {
+                    participant: pid,
+                    room: Some(room),
+                },
+            );
+        }
+        self.updated(id);
     }
 
     /// A re-INVITE or UPDATE (RFC 3311) from the peer: hold, resume, a codec change.
@@ -1616,6 +1814,36 @@ fn request_user(req: &Request) -> Option<String> {
     let s = String::from_utf8_lossy(&req.uri);
     s.strip_prefix("tel:")
         .map(|n| n.split(';').next().unwrap_or("").to_owned())
+}
+
+/// Where a dial-out goes: the URI's IP address and port (5060 by default) and transport, and
+/// its user part.
+fn dial_target(uri: &str) -> Result<(Peer, String), String> {
+    use crate::sip::transaction::Transport;
+    let parsed = crate::sip::uri::Uri::parse(&Bytes::copy_from_slice(uri.as_bytes()))
+        .map_err(|e| format!("not a SIP URI: {e}"))?;
+    let sip = parsed
+        .as_sip()
+        .ok_or_else(|| "only sip: URIs can be dialled".to_string())?;
+    let host = sip.host.to_string();
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| {
+            format!("host {host} must be an IP address (roomgate does not resolve names)")
+        })?;
+    let transport = match sip.transport().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("udp") => Transport::Udp,
+        Some("tcp") => Transport::Tcp,
+        Some(t) => return Err(format!("transport {t} is not supported")),
+    };
+    let port = sip.port.unwrap_or(5060);
+    let user = sip
+        .user_unescaped()
+        .map(|u| String::from_utf8_lossy(&u).into_owned())
+        .unwrap_or_else(|| host.clone());
+    Ok((Peer::new(transport, SocketAddr::new(ip, port)), user))
 }
 
 /// The SDP offer of a request, if it has one; an error text for a 400 when it is unusable.

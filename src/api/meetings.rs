@@ -413,6 +413,20 @@ pub async fn broadcast<C: Control>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Calls a room system into the meeting: 202 with the call leg's id; follow it on the leg.
+pub async fn dial_out<C: Control>(
+    State(s): State<ApiState<C>>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<crate::api::DialOutRequest>,
+) -> ApiResult<Response> {
+    let leg = s.control.dial_out(id, b).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "leg": leg })),
+    )
+        .into_response())
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreassignmentsBody {

@@ -43,6 +43,23 @@ pub enum ControlError {
     /// The change was applied but could not be made durable.
     #[error("storage: {0}")]
     Storage(String),
+    /// A request field the engine could not use (e.g. a dial-out URI).
+    #[error("{field}: {detail}")]
+    Invalid { field: &'static str, detail: String },
+}
+
+/// `POST /api/v1/meetings/{id}/dial-out`: call a room system into the meeting.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialOutRequest {
+    /// `sip:room@127.0.0.1:5062`; the host must be an IP address; `;transport=tcp` for TCP.
+    pub uri: String,
+    /// A breakout room id to place the room system in when it answers.
+    #[serde(default)]
+    pub room: Option<crate::meeting::RoomId>,
+    /// The participant's name (default: the URI's user part).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A live subscription to one meeting's events: first `backlog` (the events after the
@@ -105,6 +122,14 @@ pub trait Control: Clone + Send + Sync + 'static {
         id: String,
         since: Option<u64>,
     ) -> impl Future<Output = Result<EventSubscription, ControlError>> + Send;
+
+    /// Calls a room system into a meeting; answers with the new call leg's id at once (ringing,
+    /// answer or failure follow on the leg).
+    fn dial_out(
+        &self,
+        id: String,
+        req: DialOutRequest,
+    ) -> impl Future<Output = Result<u64, ControlError>> + Send;
 
     /// Attaches a participant (what the gateway does for a call; the API's host endpoint too).
     fn join(
@@ -201,6 +226,7 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
         .route("/meetings/{id}/breakouts/close", post(m::close::<C>))
         .route("/meetings/{id}/breakouts/assign", post(m::auto_assign::<C>))
         .route("/meetings/{id}/broadcast", post(m::broadcast::<C>))
+        .route("/meetings/{id}/dial-out", post(m::dial_out::<C>))
         .route(
             "/meetings/{id}/preassignments",
             get(m::preassignments::<C>).put(m::set_preassignments::<C>),
@@ -275,6 +301,9 @@ mod tests {
             _: String,
             _: Option<u64>,
         ) -> Result<EventSubscription, ControlError> {
+            Err(self.0.clone())
+        }
+        async fn dial_out(&self, _: String, _: DialOutRequest) -> Result<u64, ControlError> {
             Err(self.0.clone())
         }
     }

@@ -104,6 +104,12 @@ impl From<ControlError> for Problem {
                 "storage",
                 format!("the change was applied but could not be stored: {s}"),
             ),
+            ControlError::Invalid { field, detail } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                format!("{field}: {detail}"),
+            )
+            .with_field(field),
         }
     }
 }

@@ -25,7 +25,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{ApiMetrics, Control, ControlError, EventSubscription};
+use crate::api::{ApiMetrics, Control, ControlError, DialOutRequest, EventSubscription};
 use crate::engine::{Gateway, Output};
 use crate::meeting::{
     Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MeetingError,
@@ -61,6 +61,11 @@ pub enum Request {
         meeting: String,
         since: Option<u64>,
         reply: Reply<EventSubscription>,
+    },
+    DialOut {
+        meeting: String,
+        req: DialOutRequest,
+        reply: Reply<u64>,
     },
 }
 
@@ -328,6 +333,27 @@ impl Engine {
                 reply,
             } => {
                 let _ = reply.send(self.subscribe(&meeting, since));
+            }
+            Request::DialOut {
+                meeting,
+                req,
+                reply,
+            } => {
+                let dial = crate::engine::DialOut {
+                    uri: req.uri,
+                    room: req.room,
+                    name: req.name,
+                };
+                let r = self.gateway.dial_out(now, &meeting, dial);
+                self.flush();
+                let _ = reply.send(r.map(|leg| leg.0).map_err(|e| match e {
+                    crate::engine::DialOutError::Meeting(m) => ControlError::Meeting(m),
+                    crate::engine::DialOutError::ShuttingDown => ControlError::Unavailable,
+                    other => ControlError::Invalid {
+                        field: other.field().unwrap_or("uri"),
+                        detail: other.to_string(),
+                    },
+                }));
             }
         }
     }
@@ -664,6 +690,15 @@ impl EngineHandle {
 }
 
 impl Control for EngineHandle {
+    async fn dial_out(&self, id: String, req: DialOutRequest) -> Result<u64, ControlError> {
+        self.call(|reply| Request::DialOut {
+            meeting: id,
+            req,
+            reply,
+        })
+        .await
+    }
+
     async fn create_meeting(&self, spec: MeetingSpec) -> Result<MeetingView, ControlError> {
         self.call(|r| Request::CreateMeeting(spec, r)).await
     }

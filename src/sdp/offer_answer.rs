@@ -1116,7 +1116,10 @@ pub fn accept_answer(
     answer: &SessionDescription,
     state: &mut OfferAnswerState,
 ) -> Result<NegotiatedMedia, OfferAnswerError> {
-    if answer.media.len() != our_offer.media.len() {
+    // RFC 3264 §6 wants every offered m-line answered. Simple UAs (SIPp's built-in UAS, some
+    // softphones) answer only the first; read what is missing as declined rather than drop
+    // the call. More m-lines than offered cannot be an answer to us.
+    if answer.media.len() > our_offer.media.len() || answer.media.is_empty() {
         return Err(OfferAnswerError::MediaCountMismatch {
             offer: our_offer.media.len(),
             answer: answer.media.len(),
@@ -1153,6 +1156,14 @@ pub fn accept_answer(
                 },
             }),
         }
+    }
+    for (i, ours) in our_offer.media.iter().enumerate().skip(answer.media.len()) {
+        declined.push(DeclinedStream {
+            media_index: i,
+            media: ours.media.clone(),
+            proto: ours.proto.clone(),
+            reason: "missing from the answer",
+        });
     }
     let audio = audio.ok_or(OfferAnswerError::NoCommonAudioCodec)?;
     for (m, theirs) in our_offer.media.iter().zip(&answer.media) {

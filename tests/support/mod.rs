@@ -50,7 +50,10 @@ impl Roomgate {
             .args(["--sip-listen", &format!("tcp:127.0.0.1:{sip_port}")])
             .args(["--http-listen", &format!("127.0.0.1:{http_port}")])
             .args(["--rtp-ports", &rtp_range(sip_port)])
-            .args(["--db", dir.join("roomgate.db").to_str().expect("utf-8 path")])
+            .args([
+                "--db",
+                dir.join("roomgate.db").to_str().expect("utf-8 path"),
+            ])
             .args(["--api-token", TOKEN])
             .args(extra)
             .env("RUST_LOG", "roomgate=debug,info")
@@ -125,11 +128,7 @@ fn rtp_range(seed: u16) -> String {
 }
 
 pub fn scratch_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
+    let dir = std::env::temp_dir().join(format!("{tag}-{}-{}", std::process::id(), free_port()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
@@ -159,7 +158,11 @@ pub fn http(
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let body = match text.split_once("\r\n\r\n") {
-        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+        Some((head, rest))
+            if head
+                .to_ascii_lowercase()
+                .contains("transfer-encoding: chunked") =>
+        {
             dechunk(rest)
         }
         Some((_, rest)) => rest.to_string(),
