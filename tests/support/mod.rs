@@ -3,6 +3,8 @@
 //! SIGTERM (the graceful path) when the handle drops.
 #![allow(dead_code)]
 
+pub mod room;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
