@@ -1526,7 +1526,11 @@ impl Gateway {
                             let call = l.call;
                             self.by_participant.remove(p);
                             l.participant = None;
-                            let _ = self.ua.hangup(now, call);
+                            let _ = self.ua.hangup_with_reason(
+                                now,
+                                call,
+                                reason_value(200, "The meeting has ended"),
+                            );
                         }
                     }
                 }

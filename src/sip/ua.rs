@@ -380,6 +380,8 @@ struct Call {
     local_sdp: Bytes,
     peer_allows_update: bool,
     hangup_pending: bool,
+    /// A Reason header value (RFC 3326) for our BYE, set by [`UserAgent::hangup_with_reason`].
+    bye_reason: Option<Bytes>,
     ended: bool,
     merged_key: (String, String, u32),
     /// We placed this call (UAC); `invite` is ours and `invite_txn` a client transaction.
@@ -621,6 +623,19 @@ impl UserAgent {
 
     /// Ends `call`: BYE once established (after the ACK if it is still awaited, §15), 480 if
     /// still unanswered.
+    /// [`UserAgent::hangup`] with a Reason header (RFC 3326) on the BYE, e.g.
+    /// `SIP;cause=200;text="The meeting has ended"`, which room systems show on screen.
+    pub fn hangup_with_reason(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        reason: impl Into<Bytes>,
+    ) -> Result<(), UaError> {
+        let c = self.calls.get_mut(&call).ok_or(UaError::NoSuchCall)?;
+        c.bye_reason = Some(reason.into());
+        self.hangup(now, call)
+    }
+
     pub fn hangup(&mut self, now: Instant, call: CallHandle) -> Result<(), UaError> {
         let c = self.calls.get_mut(&call).ok_or(UaError::NoSuchCall)?;
         match c.state {
@@ -722,6 +737,7 @@ impl UserAgent {
                 local_sdp: Bytes::new(),
                 peer_allows_update: false,
                 hangup_pending: false,
+                bye_reason: None,
                 ended: false,
                 merged_key: (String::new(), String::new(), 0),
                 outgoing: true,
@@ -964,6 +980,7 @@ impl UserAgent {
                 local_sdp: Bytes::new(),
                 peer_allows_update,
                 hangup_pending: false,
+                bye_reason: None,
                 ended: false,
                 merged_key,
                 outgoing: false,
@@ -1662,12 +1679,16 @@ impl UserAgent {
         c.local_offer = None;
         self.abort_remote_offer(now, h);
         let c = self.calls.get_mut(&h).expect("checked above");
+        let why = c.bye_reason.take();
         let Some(dialog) = c.dialog.as_mut() else {
             self.end(h, reason);
             self.remove(h);
             return;
         };
-        let req = dialog.request(Method::Bye, via);
+        let mut req = dialog.request(Method::Bye, via);
+        if let Some(why) = why {
+            req.headers.push(HeaderName::Reason, why);
+        }
         let peer = dialog.peer;
         self.end(h, reason);
         match self.layer.send_request(now, req, peer) {

@@ -26,6 +26,8 @@ struct Shared {
     byes: AtomicU32,
     infos: AtomicU32,
     messages: AtomicU32,
+    /// The last BYE roomgate sent, as text.
+    last_bye: Mutex<Option<String>>,
     stop: AtomicBool,
 }
 
@@ -246,7 +248,10 @@ impl RoomSystem {
                 let method = msg.split(' ').next().unwrap_or("");
                 match method {
                     "INVITE" => shared.reinvites.fetch_add(1, Ordering::Relaxed),
-                    "BYE" => shared.byes.fetch_add(1, Ordering::Relaxed),
+                    "BYE" => {
+                        *shared.last_bye.lock().unwrap() = Some(msg.clone());
+                        shared.byes.fetch_add(1, Ordering::Relaxed)
+                    }
                     "INFO" => shared.infos.fetch_add(1, Ordering::Relaxed),
                     "MESSAGE" => shared.messages.fetch_add(1, Ordering::Relaxed),
                     _ if method.starts_with("SIP/") || method == "ACK" => continue,
@@ -314,6 +319,9 @@ impl RoomSystem {
     }
     pub fn byes(&self) -> u32 {
         self.shared.byes.load(Ordering::Relaxed)
+    }
+    pub fn last_bye(&self) -> Option<String> {
+        self.shared.last_bye.lock().unwrap().clone()
     }
 
     pub fn hangup(mut self) {
