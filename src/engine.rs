@@ -258,6 +258,50 @@ struct Leg {
 }
 
 impl Leg {
+    /// A new call leg, ringing, in no meeting yet.
+    fn new(
+        id: LegId,
+        call: CallHandle,
+        peer: Peer,
+        (name, identity): (String, String),
+        oa: OfferAnswerState,
+        (audio_port, video_port): (u16, Option<u16>),
+        keymap: &KeyMap,
+    ) -> Leg {
+        Leg {
+            id,
+            call,
+            call_id: String::new(),
+            remote_tag: None,
+            local_tag: None,
+            peer,
+            user_agent: None,
+            name,
+            identity,
+            state: LegState::Ringing,
+            meeting: None,
+            participant: None,
+            room: None,
+            oa,
+            audio_port,
+            video_port,
+            negotiated: None,
+            our_offer: None,
+            media_added: false,
+            join_on_answer: None,
+            place_in: None,
+            outgoing: false,
+            ivr: None,
+            keypad: Keypad::new(keymap.clone()),
+            answer_at: None,
+            hangup_at: None,
+            muted: false,
+            moves: Vec::new(),
+            accepts_message: false,
+            end: None,
+        }
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
         [
             self.ivr.as_ref().and_then(Ivr::poll_timeout),
@@ -545,42 +589,26 @@ impl Gateway {
         let id = LegId(self.next_leg);
         self.next_leg += 1;
         let name = req.name.clone().unwrap_or_else(|| user.clone());
-        let leg = Leg {
+        // Known once the dialog exists (on the answer); the INVITE's own id until then.
+        let call_id = self
+            .ua
+            .dialog(call)
+            .map(|d| d.id.call_id.clone())
+            .unwrap_or_default();
+        let mut leg = Leg::new(
             id,
             call,
-            call_id: self
-                .ua
-                .dialog(call)
-                .map(|d| d.id.call_id.clone())
-                .unwrap_or_default(),
-            remote_tag: None,
-            local_tag: None,
-            peer: destination,
-            user_agent: None,
-            name,
-            identity: req.uri.clone(),
-            state: LegState::Ringing,
-            meeting: None,
-            participant: None,
-            room: None,
+            destination,
+            (name, req.uri.clone()),
             oa,
-            audio_port,
-            video_port,
-            negotiated: None,
-            our_offer: Some(sd),
-            media_added: false,
-            join_on_answer: Some((meeting.to_owned(), None)),
-            place_in: req.room,
-            outgoing: true,
-            ivr: None,
-            keypad: Keypad::new(self.cfg.keymap.clone()),
-            answer_at: None,
-            hangup_at: None,
-            muted: false,
-            moves: Vec::new(),
-            accepts_message: false,
-            end: None,
-        };
+            (audio_port, video_port),
+            &self.cfg.keymap,
+        );
+        leg.call_id = call_id;
+        leg.our_offer = Some(sd);
+        leg.join_on_answer = Some((meeting.to_owned(), None));
+        leg.place_in = req.room;
+        leg.outgoing = true;
         tracing::info!(leg = id.0, uri = %req.uri, %meeting, "dialling out");
         self.legs.insert(id, leg);
         self.by_call.insert(call, id);
@@ -840,42 +868,24 @@ impl Gateway {
             .ok()
             .flatten()
             .is_some_and(|a| a.to_string().to_ascii_uppercase().contains("MESSAGE"));
-        let leg = Leg {
+        let mut leg = Leg::new(
             id,
             call,
-            call_id,
-            remote_tag: from.as_ref().and_then(|f| f.tag().map(str::to_owned)),
-            local_tag: None,
-            peer: source,
-            user_agent: req
-                .user_agent()
-                .ok()
-                .flatten()
-                .map(|u| u.0.as_str().to_owned()),
-            name,
-            identity,
-            state: LegState::Ringing,
-            meeting: None,
-            participant: None,
-            room: None,
+            source,
+            (name, identity),
             oa,
-            audio_port,
-            video_port,
-            negotiated: None,
-            our_offer,
-            media_added: false,
-            join_on_answer: None,
-            place_in: None,
-            outgoing: false,
-            ivr: None,
-            keypad: Keypad::new(self.cfg.keymap.clone()),
-            answer_at: None,
-            hangup_at: None,
-            muted: false,
-            moves: Vec::new(),
-            accepts_message,
-            end: None,
-        };
+            (audio_port, video_port),
+            &self.cfg.keymap,
+        );
+        leg.call_id = call_id;
+        leg.remote_tag = from.as_ref().and_then(|f| f.tag().map(str::to_owned));
+        leg.user_agent = req
+            .user_agent()
+            .ok()
+            .flatten()
+            .map(|u| u.0.as_str().to_owned());
+        leg.our_offer = our_offer;
+        leg.accepts_message = accepts_message;
         tracing::info!(leg = id.0, %target, remote = %source.addr, "incoming call");
         self.legs.insert(id, leg);
         self.by_call.insert(call, id);
