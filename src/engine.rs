@@ -900,6 +900,16 @@ impl Gateway {
 
         // Into the meeting, or the lobby.
         match target {
+            DialTarget::Meeting { meeting, passcode }
+                if passcode.is_none()
+                    && self.legs[&id].media_added
+                    && self.needs_passcode(now, &meeting).unwrap_or(false) =>
+            {
+                // Dialled without the passcode: ask for it rather than refuse the call.
+                let l = self.legs.get_mut(&id).expect("inserted above");
+                l.state = LegState::Lobby;
+                l.ivr = Some(Ivr::for_passcode(now, &meeting));
+            }
             DialTarget::Meeting { meeting, passcode } => {
                 if self.legs[&id].media_added {
                     if let Err(e) = self.join(now, id, &meeting, passcode) {
@@ -974,9 +984,8 @@ impl Gateway {
         }
     }
 
-    /// Only the lobby and offerless INVITEs ask, so the full view is affordable here.
-    fn needs_passcode(&self, now: Instant, meeting: &str) -> Result<bool, MeetingError> {
-        self.meetings.get(now, meeting).map(|v| v.has_passcode)
+    fn needs_passcode(&self, _now: Instant, meeting: &str) -> Result<bool, MeetingError> {
+        self.meetings.has_passcode(meeting)
     }
 
     fn join(

@@ -114,3 +114,27 @@ fn three_wrong_meeting_ids_end_the_call() {
     }
     assert!(participant(&rg, "Lost").is_none());
 }
+
+#[test]
+fn dialling_a_protected_meeting_without_its_passcode_asks_for_it() {
+    let rg = Roomgate::start(&[]);
+    let gw: SocketAddr = ([127, 0, 0, 1], rg.sip_port).into();
+    let (s, b) = rg.api(
+        "POST",
+        "/api/v1/meetings",
+        Some(r#"{"id": "2000", "name": "Board", "passcode": "4321"}"#),
+    );
+    assert!((200..300).contains(&s), "{b}");
+    let board = RoomSystem::call(gw, "2000", "Boardroom", 650.0);
+    sleep(Duration::from_millis(500));
+    board.press_rfc4733("4321#");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = rg.api("GET", "/api/v1/meetings/2000/participants", None);
+        if body.contains("Boardroom") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never admitted: {body}");
+        sleep(Duration::from_millis(100));
+    }
+}

@@ -65,6 +65,19 @@ impl Ivr {
         ivr
     }
 
+    /// For a caller who dialled a meeting that needs a passcode without giving one: ask only
+    /// for the passcode.
+    pub fn for_passcode(now: Instant, meeting: &str) -> Self {
+        Ivr {
+            stage: Stage::Passcode,
+            digits: String::new(),
+            meeting: meeting.to_owned(),
+            attempts: 0,
+            deadline: Some(now + Self::ENTRY_TIMEOUT),
+            out: VecDeque::from([IvrOutput::Play(vec!["enter_passcode"])]),
+        }
+    }
+
     pub fn digit(&mut self, now: Instant, d: char) {
         if !matches!(self.stage, Stage::MeetingId | Stage::Passcode) {
             return;
@@ -238,6 +251,21 @@ mod tests {
         }));
         ivr.admitted();
         assert_eq!(ivr.poll_timeout(), None);
+    }
+
+    #[test]
+    fn passcode_only_when_the_meeting_was_dialled() {
+        let t = Instant::now();
+        let mut ivr = Ivr::for_passcode(t, "1000");
+        assert_eq!(drain(&mut ivr), [IvrOutput::Play(vec!["enter_passcode"])]);
+        keys(&mut ivr, t, "4321#");
+        assert_eq!(
+            drain(&mut ivr),
+            [IvrOutput::Join {
+                meeting: "1000".into(),
+                passcode: Some("4321".into())
+            }]
+        );
     }
 
     #[test]

@@ -153,6 +153,10 @@ fn check_text(
 }
 
 impl Meeting {
+    pub(crate) fn has_passcode(&self) -> bool {
+        self.passcode.is_some()
+    }
+
     /// Validates `spec` fully; the meeting is only built when everything is right.
     pub(crate) fn new(
         spec: MeetingSpec,

@@ -253,6 +253,11 @@ impl Meetings {
         self.meeting(id)?.events_since(since)
     }
 
+    /// Whether joining needs a passcode (cheap: no view is built; the dial plan asks per call).
+    pub fn has_passcode(&self, id: &str) -> Result<bool, MeetingError> {
+        Ok(self.meeting(id)?.has_passcode())
+    }
+
     /// The sequence number of a meeting's latest event.
     pub fn last_seq(&self, id: &str) -> Result<u64, MeetingError> {
         Ok(self.meeting(id)?.last_seq())
