@@ -49,8 +49,10 @@ pub struct GatewayConfig {
     pub ua: UaConfig,
     pub dial_plan: DialPlan,
     pub keymap: KeyMap,
-    /// The address put in our SDP (`c=`, `o=`).
+    /// The address put in our SDP (`c=`, `o=`) for IPv4 peers, and where RTP is bound.
     pub media_address: IpAddr,
+    /// The same for IPv6 peers; `None` serves them from `media_address`.
+    pub media_address_v6: Option<IpAddr>,
     /// RTP ports to hand out, inclusive; RTP on even ports, RTCP on the next (RFC 3550 §11).
     pub rtp_ports: (u16, u16),
     /// Ring before answering (180 Ringing first). Zero answers at once.
@@ -70,6 +72,7 @@ impl Default for GatewayConfig {
             dial_plan: DialPlan::default(),
             keymap: KeyMap::default(),
             media_address: IpAddr::from([127, 0, 0, 1]),
+            media_address_v6: None,
             rtp_ports: (20000, 29999),
             answer_delay: Duration::ZERO,
             max_legs: 20_000,
@@ -191,9 +194,10 @@ impl DialOutError {
 pub enum Output {
     /// SIP bytes to send.
     Sip(Transmit),
-    /// Bind the leg's RTP ports (RTCP on port + 1) before sending the next SIP message.
+    /// Bind the leg's RTP ports (RTCP on port + 1) on `ip` before sending the next SIP message.
     MediaOpen {
         leg: LegId,
+        ip: IpAddr,
         audio_port: u16,
         video_port: Option<u16>,
     },
@@ -233,6 +237,8 @@ struct Leg {
     participant: Option<ParticipantId>,
     room: Option<Place>,
     oa: OfferAnswerState,
+    /// Our media address for this leg (of the peer's IP family).
+    media_ip: IpAddr,
     audio_port: u16,
     video_port: Option<u16>,
     negotiated: Option<NegotiatedMedia>,
@@ -283,6 +289,7 @@ impl Leg {
             participant: None,
             room: None,
             oa,
+            media_ip: IpAddr::from([127, 0, 0, 1]),
             audio_port,
             video_port,
             negotiated: None,
@@ -571,7 +578,8 @@ impl Gateway {
             None
         };
         let mut oa = OfferAnswerState::new(self.rng.gen::<u32>() as u64);
-        let local = self.local_media(audio_port, video_port);
+        let media_ip = self.media_ip_for(&destination);
+        let local = self.local_media(media_ip, audio_port, video_port);
         let sd = sdp::offer(&local, &mut oa);
         let dial = crate::sip::ua::Dial {
             target: req.uri.clone(),
@@ -609,11 +617,13 @@ impl Gateway {
         leg.join_on_answer = Some((meeting.to_owned(), None));
         leg.place_in = req.room;
         leg.outgoing = true;
+        leg.media_ip = media_ip;
         tracing::info!(leg = id.0, uri = %req.uri, %meeting, "dialling out");
         self.legs.insert(id, leg);
         self.by_call.insert(call, id);
         self.out.push_back(Output::MediaOpen {
             leg: id,
+            ip: media_ip,
             audio_port,
             video_port,
         });
@@ -840,7 +850,8 @@ impl Gateway {
         let id = LegId(self.next_leg);
         self.next_leg += 1;
         let mut oa = OfferAnswerState::new(self.rng.gen::<u32>() as u64);
-        let local = self.local_media(audio_port, video_port);
+        let media_ip = self.media_ip_for(&source);
+        let local = self.local_media(media_ip, audio_port, video_port);
         let (body, negotiated, our_offer) = match &offer {
             Some(o) => match sdp::answer(o, &local, &mut oa) {
                 Ok((sd, nm)) => (sd.to_bytes(), Some(nm), None),
@@ -886,11 +897,13 @@ impl Gateway {
             .map(|u| u.0.as_str().to_owned());
         leg.our_offer = our_offer;
         leg.accepts_message = accepts_message;
+        leg.media_ip = media_ip;
         tracing::info!(leg = id.0, %target, remote = %source.addr, "incoming call");
         self.legs.insert(id, leg);
         self.by_call.insert(call, id);
         self.out.push_back(Output::MediaOpen {
             leg: id,
+            ip: media_ip,
             audio_port,
             video_port,
         });
@@ -1014,8 +1027,16 @@ impl Gateway {
         Ok(pid)
     }
 
-    fn local_media(&self, audio_port: u16, video_port: Option<u16>) -> LocalMedia {
-        let mut local = LocalMedia::new(self.cfg.media_address, audio_port, video_port);
+    /// Our media address for a peer: of its IP family when we have one.
+    fn media_ip_for(&self, peer: &Peer) -> IpAddr {
+        match (peer.addr.is_ipv6(), self.cfg.media_address_v6) {
+            (true, Some(v6)) => v6,
+            _ => self.cfg.media_address,
+        }
+    }
+
+    fn local_media(&self, ip: IpAddr, audio_port: u16, video_port: Option<u16>) -> LocalMedia {
+        let mut local = LocalMedia::new(ip, audio_port, video_port);
         // The media plane encodes G.722 and G.711; Opus waits for a codec library.
         local.audio_codecs = vec![AudioCodec::G722, AudioCodec::Pcmu, AudioCodec::Pcma];
         local
@@ -1221,7 +1242,7 @@ impl Gateway {
         };
         let local = {
             let l = &self.legs[&id];
-            self.local_media(l.audio_port, l.video_port)
+            self.local_media(l.media_ip, l.audio_port, l.video_port)
         };
         let l = self.legs.get_mut(&id).expect("mapped legs exist");
         if body.is_empty() {

@@ -37,7 +37,6 @@ use crate::runtime::sip::{SipIn, SipSender};
 use crate::store::{
     StoreError, StoreHandle, StoredMeeting, StoredPreassignment, StoredRoom, Write,
 };
-use std::net::IpAddr;
 use std::time::Duration;
 
 type Reply<T> = oneshot::Sender<Result<T, ControlError>>;
@@ -77,8 +76,6 @@ pub struct Engine {
     gateway: Gateway,
     sip: Option<SipSender>,
     media: Option<MediaShard>,
-    /// The address the media shard binds and our SDP advertises.
-    media_ip: IpAddr,
     store: StoreHandle,
     metrics: ApiMetrics,
     /// One broadcast channel per meeting that has (or had) an event-stream subscriber.
@@ -111,7 +108,6 @@ impl Engine {
             gateway,
             sip: None,
             media: None,
-            media_ip: IpAddr::from([127, 0, 0, 1]),
             store,
             metrics,
             subscribers: HashMap::new(),
@@ -125,10 +121,9 @@ impl Engine {
     }
 
     /// Connects the SIP transports and the media shard (absent in API-only tests).
-    pub fn attach_io(&mut self, sip: SipSender, media: MediaShard, media_ip: IpAddr) {
+    pub fn attach_io(&mut self, sip: SipSender, media: MediaShard) {
         self.sip = Some(sip);
         self.media = Some(media);
-        self.media_ip = media_ip;
     }
 
     pub fn gateway(&self) -> &Gateway {
@@ -416,12 +411,13 @@ impl Engine {
                 }
                 Output::MediaOpen {
                     leg,
+                    ip,
                     audio_port,
                     video_port,
                 } => {
                     wake_media |= self.to_media(ShardCommand::Open {
                         leg,
-                        ip: self.media_ip,
+                        ip,
                         audio_port,
                         video_port,
                     });

@@ -159,19 +159,24 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .first()
         .map(|(_, a)| *a)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
-    // Media goes out of the address SIP answers on; a wildcard listener advertises loopback
-    // until a public address is configured.
-    let media_ip = if first.ip().is_unspecified() {
-        std::net::IpAddr::from([127, 0, 0, 1])
-    } else {
-        first.ip()
-    };
+    // Media goes out of the address SIP answers on (per IP family); a wildcard listener
+    // advertises loopback until a public address is configured.
+    let media_ip = sip_addrs
+        .iter()
+        .map(|(_, a)| a.ip())
+        .find(|ip| ip.is_ipv4() && !ip.is_unspecified())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     let gateway_cfg = GatewayConfig {
         ua: UaConfig {
             sent_by: first.to_string(),
             ..UaConfig::default()
         },
         media_address: media_ip,
+        // IPv6 callers get media on the first IPv6 SIP address, if there is one.
+        media_address_v6: sip_addrs
+            .iter()
+            .map(|(_, a)| a.ip())
+            .find(|ip| ip.is_ipv6() && !ip.is_unspecified()),
         rtp_ports: (config.rtp.ports.first, config.rtp.ports.last),
         prompts: prompts::load(),
         seed: rand::rngs::OsRng.next_u64(),
@@ -198,7 +203,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let sip_stop = CancellationToken::new();
     let sip_tasks = TaskTracker::new();
     let sender = sip.spawn(sip_tx, SipLimits::default(), &sip_tasks, sip_stop.clone());
-    engine.attach_io(sender, shard, media_ip);
+    engine.attach_io(sender, shard);
     for (t, a) in &sip_addrs {
         tracing::info!(transport = t.via_token(), addr = %a, "SIP listening");
     }
