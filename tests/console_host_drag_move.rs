@@ -169,6 +169,6 @@ async fn host_drags_a_participant_to_another_room() {
 
     let shot = artifact("console-host.png");
     b.screenshot(&shot).await;
-    b.quit().await;
+    b.quit();
     api.stop().await;
 }

@@ -150,5 +150,5 @@ async fn operator_sees_legs_sorted_coloured_and_a_legs_history() {
     b.wait_text("dl.facts", "a84b4c76e66710@pc33.corp.example")
         .await;
     b.screenshot(&artifact("console-leg.png")).await;
-    b.quit().await;
+    b.quit();
 }

@@ -87,7 +87,8 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1400,1000",
+                    "--disable-dev-shm-usage", "--disable-breakpad",
+                    "--disable-crash-reporter", "--window-size=1400,1000",
                     format!("--user-data-dir={}", b.profile.display()),
                 ]
             }
@@ -158,6 +159,18 @@ impl Browser {
             Some(json!({"script": script, "args": args})),
         )
         .await
+    }
+
+    /// Runs `source` in every page before its own scripts (Chromium DevTools protocol,
+    /// `Page.addScriptToEvaluateOnNewDocument`, through chromedriver's `goog/cdp/execute`).
+    pub async fn on_new_document(&self, source: &str) {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Page.addScriptToEvaluateOnNewDocument",
+                        "params": {"source": source}})),
+        )
+        .await;
     }
 
     /// The first element matching `css` (waits for it to appear).
@@ -274,12 +287,29 @@ impl Browser {
     }
 
     /// Ends the session and chromedriver, and removes the profile.
-    pub async fn quit(mut self) {
-        let _ = self.http.delete(self.session.clone()).send().await;
-        self.stop();
+    pub fn quit(self) {
+        // Drop does it all; this names the moment in a test.
+        drop(self);
     }
 
+    /// Closes the browser (a WebDriver "Delete Session", sent with a plain blocking socket so it
+    /// also works from `Drop` while a test panics), then stops chromedriver: killing
+    /// chromedriver alone would leave Chromium running.
     fn stop(&mut self) {
+        use std::io::{Read, Write};
+        if let Some(rest) = self.session.strip_prefix("http://") {
+            let (addr, path) = rest.split_at(rest.find('/').expect("a path"));
+            if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+                let _ = write!(
+                    s,
+                    "DELETE {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                );
+                // The answer comes once the browser is gone (chromedriver keeps the
+                // connection open, so read the answer's start, not to the end).
+                let _ = s.read(&mut [0u8; 512]);
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -288,7 +318,7 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A failed test still must not leave chromedriver running.
+        // A failed test still must not leave Chromium or chromedriver running.
         self.stop();
     }
 }
