@@ -53,17 +53,21 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             l.local_addr().expect("bound").port()
         };
+        let profile = std::env::temp_dir().join(format!(
+            "roomgate-console-profile-{}-{port}",
+            std::process::id()
+        ));
         let driver = Command::new(driver_bin)
             .arg(format!("--port={port}"))
+            // Chromium keeps crash reports and caches under these; keep them in the profile,
+            // which is removed at the end.
+            .env("XDG_CONFIG_HOME", profile.join("config"))
+            .env("XDG_CACHE_HOME", profile.join("cache"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let profile = std::env::temp_dir().join(format!(
-            "roomgate-console-profile-{}-{port}",
-            std::process::id()
-        ));
         let mut b = Browser {
             http: reqwest::Client::new(),
             session: String::new(),

@@ -337,6 +337,7 @@ function meetingPage(root, id) {
       box("auto_move", "Move participants when rooms open"),
       box("allow_return", "Participants may return to the main session"),
       box("allow_self_select", "Participants may choose their room"),
+      box("notify_host", "Tell me when time is up"),
     ];
     const closeAfter = h("input", { type: "number", id: "opt-close_after_s", min: 1, max: 86400, placeholder: "never" });
     const countdownS = h("input", { type: "number", id: "opt-countdown_s", min: 0, max: 3600 });
