@@ -188,7 +188,7 @@ export function opsView(root, legId) {
     ];
   }
 
-  /** A small SVG line of `values` (oldest left), scaled to its own maximum. */
+  /** A small SVG line of `values` (newest right), scaled to its own maximum. */
   function sparkline(label, values, fmt, kind) {
     const W = 240, H = 48;
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -196,7 +196,9 @@ export function opsView(root, legId) {
     svg.setAttribute("class", `spark ${kind}`);
     if (values.length > 1) {
       const max = Math.max(...values) || 1;
-      const pts = values.map((v, i) => `${((i / (HISTORY - 1)) * W).toFixed(1)},${(H - 2 - (v / max) * (H - 4)).toFixed(1)}`);
+      // Newest at the right edge; the line grows leftwards as history accumulates.
+      const x = (i) => W - ((values.length - 1 - i) / (HISTORY - 1)) * W;
+      const pts = values.map((v, i) => `${x(i).toFixed(1)},${(H - 2 - (v / max) * (H - 4)).toFixed(1)}`);
       const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
       line.setAttribute("points", pts.join(" "));
       svg.append(line);
