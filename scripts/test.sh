@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(sip-tester baresip ffmpeg espeak-ng sox iproute2)
+need=(sip-tester baresip ffmpeg espeak-ng sox iproute2 chromium chromium-driver)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

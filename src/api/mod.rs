@@ -1,5 +1,5 @@
 //! The host and operator HTTP API (axum), under `/api/v1`, with its WebSocket event stream,
-//! `GET /metrics` and `GET /healthz`.
+//! `GET /metrics`, `GET /healthz` and the web console at `/console/`.
 //!
 //! The API reaches the engine only through the [`Control`] trait: the runtime implements it
 //! over the engine task's command channel, unit tests can implement it over a plain
@@ -7,6 +7,7 @@
 //! `GET /api/v1/openapi.json`) for the reference.
 
 pub mod auth;
+pub mod console;
 pub mod events;
 pub mod meetings;
 pub mod metrics;
@@ -244,6 +245,8 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
         .nest("/api/v1", v1)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve_metrics).with_state(registry))
+        // Static files, no token: see `console` and docs/console.md.
+        .merge(console::router())
         .fallback(|| async {
             Problem::new(
                 axum::http::StatusCode::NOT_FOUND,
