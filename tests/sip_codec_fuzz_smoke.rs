@@ -58,6 +58,14 @@ fn every_seed_passes_the_invariants() {
     }
 }
 
+#[test]
+fn fuzz_finding_repeated_uri_params_compare_equal_to_themselves() {
+    // Found by `cargo fuzz run sip_message`: URI equality was not reflexive with a repeated
+    // parameter name.
+    let crash = b"OPTIONS sip:user;par=u%40example;par=u%40exe.com SIP/2.0\r\nTo: sip:j_user@e\0\0\0\0\0\0\0\0\0\0\0\0cept: application/\nVia: SIP\r\n";
+    check_message(crash);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 

@@ -292,19 +292,22 @@ fn sip_params_eq(a: &Params, b: &Params) -> bool {
             _ => return false,
         }
     }
-    a.iter().all(|p| match find_param(b, &p.name) {
-        Some(q) => param_values_eq(p, q),
-        None => true,
-    })
+    // A name repeated against §19.1.1 counts once (its first occurrence), on both sides, so
+    // equality stays reflexive (found by the sip_message fuzz target).
+    a.iter()
+        .filter(|p| find_param(a, &p.name).is_some_and(|first| std::ptr::eq(first, *p)))
+        .all(|p| match find_param(b, &p.name) {
+            Some(q) => param_values_eq(p, q),
+            None => true,
+        })
 }
 
 fn headers_eq(a: &Params, b: &Params) -> bool {
+    let value = |p: &Param| unescape(p.value.as_deref().unwrap_or("").as_bytes()).into_owned();
     a.len() == b.len()
         && a.iter().all(|h| {
-            find_param(b, &h.name).is_some_and(|g| {
-                unescape(h.value.as_deref().unwrap_or("").as_bytes())
-                    == unescape(g.value.as_deref().unwrap_or("").as_bytes())
-            })
+            b.iter()
+                .any(|g| ieq_unescaped(&g.name, &h.name) && value(g) == value(h))
         })
 }
 
@@ -854,6 +857,11 @@ mod tests {
             uri("sip:carol@chicago.com;security=off")
         );
         assert_ne!(uri("sip:a@x"), uri("sips:a@x"));
+        // Repeated parameter names (illegal, but received): still equal to itself.
+        let dup = uri("sip:user;par=u%40example;par=u%40exe.com");
+        assert_eq!(dup, dup.clone());
+        let dup = uri("sip:a@x?h=1&h=2");
+        assert_eq!(dup, dup.clone());
     }
 
     #[test]
