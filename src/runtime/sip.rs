@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{SipListen, Transport as ListenTransport};
-use crate::sip::codec::{Frame, Framer, KeepAlive, ParseLimits};
+use crate::sip::codec::{Frame, Framer, FramerError, KeepAlive, ParseLimits};
 use crate::sip::message::Message;
 use crate::sip::transaction::{Peer, Transport};
 
@@ -362,6 +362,12 @@ impl SipSender {
                             }
                             Ok(Some(Frame::KeepAlive(KeepAlive::Pong))) => {}
                             Ok(None) => break,
+                            Err(FramerError::Message(e)) => {
+                                // One well-framed but malformed message: it was consumed and
+                                // the stream goes on (its headers could not be trusted for a 400).
+                                self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
+                                tracing::debug!(peer = %peer_addr, error = %e, "malformed SIP message on stream");
+                            }
                             Err(e) => {
                                 // §18.3: a stream whose framing is lost cannot be resynchronised.
                                 self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
