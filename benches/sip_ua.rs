@@ -7,7 +7,6 @@
 //!
 //! Ids: `sip_ua/call/roomgate` and `sip_ua/call/codec_only`.
 //! `cargo bench --bench sip_ua -- --warm-up-time 1 --measurement-time 3`
-//! (needs `[[bench]] name = "sip_ua" harness = false` in Cargo.toml.)
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
