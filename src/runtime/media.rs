@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -43,6 +43,13 @@ pub enum ShardCommand {
     Media(MediaCommand),
     Close {
         leg: LegId,
+    },
+    /// Operators' observation (ops helper): emit every leg's statistics each `stats_every`
+    /// (on top of the plane's own per-RTCP-interval ones, ~5 s, too coarse for a live view)
+    /// and time every mixer tick into `metrics`.
+    Observe {
+        stats_every: Option<Duration>,
+        metrics: Option<crate::ops::metrics::ShardMetrics>,
     },
 }
 
@@ -126,6 +133,11 @@ struct Shard {
     free_slots: Vec<usize>,
     next_tick: Option<Instant>,
     buf: Vec<u8>,
+    /// See [`ShardCommand::Observe`].
+    stats_every: Option<Duration>,
+    next_stats: Option<Instant>,
+    metrics: Option<crate::ops::metrics::ShardMetrics>,
+    late_reported: u64,
 }
 
 impl Shard {
@@ -145,15 +157,21 @@ impl Shard {
             free_slots: Vec::new(),
             next_tick: None,
             buf: vec![0u8; 2048],
+            stats_every: None,
+            next_stats: None,
+            metrics: None,
+            late_reported: 0,
         }
     }
 
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .next_tick
-                .map(|t| t.saturating_duration_since(Instant::now()));
+            let wake_at = match (self.next_tick, self.next_stats) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = wake_at.map(|t| t.saturating_duration_since(Instant::now()));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!(error = %e, "media shard poll failed");
@@ -172,6 +190,10 @@ impl Shard {
             let now = Instant::now();
             if self.next_tick.is_some_and(|t| t <= now) {
                 self.plane.handle_tick(now);
+                self.observe_tick(now);
+            }
+            if self.next_stats.is_some_and(|t| t <= now) {
+                self.emit_stats(now);
             }
             self.drain();
         }
@@ -235,7 +257,39 @@ impl Shard {
                 }
             }
             ShardCommand::Close { leg } => self.close(leg),
+            ShardCommand::Observe {
+                stats_every,
+                metrics,
+            } => {
+                self.stats_every = stats_every;
+                self.next_stats = stats_every.map(|d| now + d);
+                self.late_reported = self.plane.late_ticks();
+                self.metrics = metrics;
+            }
         }
+    }
+
+    /// Records how long the tick that started at `started` took, and late ticks.
+    fn observe_tick(&mut self, started: Instant) {
+        let Some(m) = &self.metrics else { return };
+        m.tick_seconds.observe(started.elapsed().as_secs_f64());
+        let late = self.plane.late_ticks();
+        if late > self.late_reported {
+            m.late_ticks.inc_by(late - self.late_reported);
+            self.late_reported = late;
+        }
+    }
+
+    /// Every leg's statistics to the engine, then the next deadline.
+    fn emit_stats(&mut self, now: Instant) {
+        for leg in self.legs.keys() {
+            if let Some(s) = self.plane.stats(*leg) {
+                let _ = self
+                    .events
+                    .send(ShardEvent::Media(MediaEvent::Stats(Box::new(s))));
+            }
+        }
+        self.next_stats = self.stats_every.map(|d| now + d);
     }
 
     fn open(
