@@ -7,3 +7,4 @@ pub mod legs;
 pub mod metrics;
 pub mod quality;
 pub mod sipwire;
+pub mod table;
