@@ -283,20 +283,21 @@ impl Default for SipCounter {
 
 impl SipCounter {
     /// One message received from or sent to `peer`.
-    pub fn count(
+    /// Returns the message's Call-ID, if it has one.
+    pub fn count<'a>(
         &mut self,
         m: &OpsMetrics,
         inbound: bool,
         peer: std::net::SocketAddr,
-        bytes: &[u8],
-    ) {
+        bytes: &'a [u8],
+    ) -> Option<&'a str> {
         let direction = if inbound { "in" } else { "out" };
         let Some(g) = glance(bytes) else {
             if inbound && !bytes.iter().all(|b| b.is_ascii_whitespace()) {
                 // Keep-alive CRLFs (RFC 5626 §3.5.1) are not errors.
                 m.parse_errors.inc();
             }
-            return;
+            return None;
         };
         let recent = if inbound {
             &mut self.inbound
@@ -307,7 +308,7 @@ impl SipCounter {
             m.retransmissions
                 .get_or_create(&DirLabels { direction })
                 .inc();
-            return;
+            return g.call_id;
         }
         match g.kind {
             Kind::Request { method } => {
@@ -336,6 +337,7 @@ impl SipCounter {
                 }
             }
         }
+        g.call_id
     }
 }
 

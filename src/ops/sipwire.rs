@@ -17,6 +17,8 @@ pub struct Glance<'a> {
     pub cseq_method: &'a str,
     /// The To header has a tag: an in-dialog request (RFC 3261 §12.2).
     pub to_tag: bool,
+    /// The Call-ID (RFC 3261 §20.8), for log lines and capture correlation.
+    pub call_id: Option<&'a str>,
 }
 
 fn is_token(s: &str) -> bool {
@@ -48,6 +50,7 @@ pub fn glance(buf: &[u8]) -> Option<Glance<'_>> {
     };
     let mut cseq_method = None;
     let mut to_tag = false;
+    let mut call_id = None;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             continue;
@@ -56,6 +59,8 @@ pub fn glance(buf: &[u8]) -> Option<Glance<'_>> {
         // Compact forms: RFC 3261 §7.3.3 ("t" for To; CSeq has none).
         if name.eq_ignore_ascii_case("cseq") {
             cseq_method = value.split_whitespace().nth(1);
+        } else if name.eq_ignore_ascii_case("call-id") || name == "i" {
+            call_id = Some(value.trim());
         } else if name.eq_ignore_ascii_case("to") || name == "t" {
             to_tag = value
                 .split(';')
@@ -67,6 +72,7 @@ pub fn glance(buf: &[u8]) -> Option<Glance<'_>> {
         kind,
         cseq_method: cseq_method?,
         to_tag,
+        call_id,
     })
 }
 
@@ -89,16 +95,18 @@ mod tests {
             Some(Glance {
                 kind: Kind::Request { method: "INVITE" },
                 cseq_method: "INVITE",
-                to_tag: false
+                to_tag: false,
+                call_id: None,
             })
         );
-        let ok = b"SIP/2.0 486 Busy Here\r\nt: <sip:a@b>;tag=9\r\nCSeq: 2 BYE\r\n\r\n";
+        let ok = b"SIP/2.0 486 Busy Here\r\nt: <sip:a@b>;tag=9\r\ni: abc@h \r\nCSeq: 2 BYE\r\n\r\n";
         assert_eq!(
             glance(ok),
             Some(Glance {
                 kind: Kind::Response { status: 486 },
                 cseq_method: "BYE",
-                to_tag: true
+                to_tag: true,
+                call_id: Some("abc@h"),
             })
         );
         assert_eq!(glance(b"\r\n\r\n"), None);

@@ -150,12 +150,17 @@ impl Engine {
     /// A SIP message or a transport failure from the socket tasks.
     pub fn handle_sip(&mut self, now: Instant, input: SipIn) {
         match input {
+            // Every line logged while handling a message carries its Call-ID (the core's
+            // own lines add the leg id).
             SipIn::Datagram { peer, data } => {
-                self.ops.sip(true, peer, &data);
+                let call_id = self.ops.sip(true, peer, &data).unwrap_or("").to_owned();
+                let _span = tracing::info_span!("sip", %call_id).entered();
                 self.gateway.handle_sip(now, peer, data)
             }
             SipIn::Message { peer, message } => {
-                self.ops.sip(true, peer, &message.to_bytes());
+                let bytes = message.to_bytes();
+                let call_id = self.ops.sip(true, peer, &bytes).unwrap_or("").to_owned();
+                let _span = tracing::info_span!("sip", %call_id).entered();
                 self.gateway.handle_sip_message(now, peer, message)
             }
             SipIn::TransportError { peer } => self.gateway.handle_transport_error(now, peer),
@@ -173,7 +178,8 @@ impl Engine {
                 self.gateway.handle_media_event(now, ev)
             }
             ShardEvent::OpenFailed { leg, error } => {
-                tracing::warn!(leg = leg.0, %error, "RTP ports could not be bound");
+                let call_id = self.ops.call_id(leg.0).unwrap_or("");
+                tracing::warn!(leg = leg.0, %call_id, %error, "RTP ports could not be bound");
                 self.gateway.handle_media_failed(now, leg);
             }
         }

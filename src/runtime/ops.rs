@@ -104,6 +104,11 @@ impl OpsState {
         v
     }
 
+    /// The Call-ID of a leg that is up.
+    pub fn call_id(&self, id: u64) -> Option<&str> {
+        self.book.get(id).map(|l| l.call_id.as_str())
+    }
+
     pub fn leg(&self, id: u64) -> Option<OpsLeg> {
         self.book.get(id).cloned()
     }
@@ -122,8 +127,14 @@ impl OpsState {
     }
 
     /// A SIP message received from or sent to `peer`: counted, and captured for Homer.
-    pub fn sip(&mut self, inbound: bool, peer: Peer, bytes: &Bytes) {
-        self.sip.count(&self.metrics, inbound, peer.addr, bytes);
+    /// Returns its Call-ID (for the log span of its handling).
+    pub fn sip<'a>(&mut self, inbound: bool, peer: Peer, bytes: &'a Bytes) -> Option<&'a str> {
+        let call_id = self.sip.count(&self.metrics, inbound, peer.addr, bytes);
+        self.capture_sip(inbound, peer, bytes);
+        call_id
+    }
+
+    fn capture_sip(&self, inbound: bool, peer: Peer, bytes: &Bytes) {
         let Some(hep) = &self.hep else { return };
         let local = self
             .sip_local
