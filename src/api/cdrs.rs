@@ -9,12 +9,14 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::legs::operators_only;
 use super::problem::{ApiQuery, Problem};
-use super::{ApiState, Control};
+use super::{Access, ApiState, Control};
 use crate::store::{LegQuery, LegRecord};
 
 const DEFAULT_LIMIT: usize = 10_000;
@@ -172,8 +174,10 @@ pub fn to_csv(records: &[Value]) -> String {
 
 pub async fn list<C: Control>(
     State(s): State<ApiState<C>>,
+    Extension(access): Extension<Access>,
     ApiQuery(p): ApiQuery<CdrParams>,
 ) -> Result<Response, Problem> {
+    operators_only(access)?;
     let time = |field: &str, v: &Option<String>| -> Result<Option<i64>, Problem> {
         v.as_deref()
             .map(|t| {

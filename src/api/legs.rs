@@ -13,18 +13,21 @@
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::problem::{ApiPath, ApiQuery, Problem};
-use super::{ApiState, Control};
+use super::{Access, ApiState, Control};
 use crate::ops::legs::{LegEvent, LegFilter, LegSubscription};
 
 pub async fn list<C: Control>(
     State(s): State<ApiState<C>>,
+    Extension(access): Extension<Access>,
     ApiQuery(filter): ApiQuery<LegFilter>,
 ) -> Result<Response, Problem> {
+    operators_only(access)?;
     if filter.min_loss.is_some_and(|l| !(0.0..=1.0).contains(&l)) {
         return Err(Problem::invalid(
             "min_loss",
@@ -36,13 +39,25 @@ pub async fn list<C: Control>(
 
 pub async fn show<C: Control>(
     State(s): State<ApiState<C>>,
+    Extension(access): Extension<Access>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, Problem> {
+    operators_only(access)?;
     let unknown = || Problem::not_found("unknown-leg", "id", format!("no call leg {id} is up"));
     let n: u64 = id.parse().map_err(|_| unknown())?;
     match s.control.leg(n).await? {
         Some(l) => Ok(Json(l).into_response()),
         None => Err(unknown()),
+    }
+}
+
+/// Call legs and records name callers and their addresses: the host token only.
+pub(super) fn operators_only(access: Access) -> Result<(), Problem> {
+    match access {
+        Access::Host => Ok(()),
+        Access::Participant => Err(Problem::forbidden(
+            "call legs and call records need the host token",
+        )),
     }
 }
 
@@ -59,9 +74,11 @@ pub struct StreamQuery {
 
 pub async fn stream<C: Control>(
     State(s): State<ApiState<C>>,
+    Extension(access): Extension<Access>,
     ApiQuery(q): ApiQuery<StreamQuery>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, Problem> {
+    operators_only(access)?;
     let sub = s.control.subscribe_legs().await?;
     let shutdown = s.shutdown.clone();
     let with_stats = q.stats.unwrap_or(true);
