@@ -76,9 +76,17 @@ pub async fn stream<C: Control>(
     State(s): State<ApiState<C>>,
     Extension(access): Extension<Access>,
     ApiQuery(q): ApiQuery<StreamQuery>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
+    // Access first: a participant is refused whether or not it asked for an upgrade.
     operators_only(access)?;
+    let ws = ws.map_err(|e| {
+        Problem::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "not-a-websocket",
+            e.body_text(),
+        )
+    })?;
     let sub = s.control.subscribe_legs().await?;
     let shutdown = s.shutdown.clone();
     let with_stats = q.stats.unwrap_or(true);
