@@ -66,6 +66,17 @@ pub fn rfc3339(unix_ms: i64) -> String {
     )
 }
 
+/// Wall-clock milliseconds that serialize as RFC 3339 text: formatted only when someone reads
+/// them (the per-second statistics are mostly never looked at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WallTime(pub i64);
+
+impl Serialize for WallTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&rfc3339(self.0))
+    }
+}
+
 /// One move of a leg, with its wall-clock time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MoveRecord {
@@ -105,7 +116,7 @@ pub struct LiveStats {
     pub mos_out: Option<f32>,
     /// What the peer reports of our stream.
     pub peer: Option<PeerReport>,
-    pub updated_at: String,
+    pub updated_at: WallTime,
 }
 
 /// Quality over a leg's life, for its call record.
@@ -368,14 +379,15 @@ impl LegBook {
         events
     }
 
-    /// A statistics snapshot from the media plane; returns the `Stats` event (and a `Quality`
-    /// one when the leg crossed a band) with the counters' growth, or nothing for an unknown
-    /// leg.
+    /// A statistics snapshot from the media plane; returns a `Quality` event when the leg
+    /// crossed a band, the `Stats` event when `with_stats` (someone is watching), and the
+    /// counters' growth; nothing for an unknown leg.
     pub fn stats(
         &mut self,
         now: Instant,
         wall: Wall,
         s: &LegStats,
+        with_stats: bool,
     ) -> Option<(Vec<LegEvent>, StatsDelta)> {
         let e = self.legs.get_mut(&s.leg.0)?;
         let prev = e.leg.stats.as_ref();
@@ -421,7 +433,7 @@ impl LegBook {
                 cumulative_lost: p.cumulative_lost,
                 jitter_ms: p.jitter_ms,
             }),
-            updated_at: rfc3339(wall.unix_ms),
+            updated_at: WallTime(wall.unix_ms),
         };
         let band = verdict(&Window {
             loss: loss_20s,
@@ -447,20 +459,22 @@ impl LegBook {
                 call_id: e.leg.call_id.clone(),
                 from,
                 to,
-                at: stats.updated_at.clone(),
+                at: rfc3339(wall.unix_ms),
                 loss_20s,
                 jitter_ms: s.jitter_ms,
                 rtt_ms: s.rtt_ms,
             });
         }
         e.leg.quality = Some(band);
-        e.leg.stats = Some(stats.clone());
-        events.push(LegEvent::Stats {
-            leg: s.leg.0,
-            call_id: e.leg.call_id.clone(),
-            quality: band,
-            stats,
-        });
+        if with_stats {
+            events.push(LegEvent::Stats {
+                leg: s.leg.0,
+                call_id: e.leg.call_id.clone(),
+                quality: band,
+                stats: stats.clone(),
+            });
+        }
+        e.leg.stats = Some(stats);
         Some((events, delta))
     }
 
@@ -753,7 +767,7 @@ mod tests {
             unix_ms: s as i64 * 1000,
         };
         book.update(w(0), &view(1));
-        let (ev, _) = book.stats(t0, w(0), &stats(1, 1000, 0, 5.0)).unwrap();
+        let (ev, _) = book.stats(t0, w(0), &stats(1, 1000, 0, 5.0), true).unwrap();
         assert!(matches!(
             ev.as_slice(),
             [LegEvent::Stats {
@@ -763,7 +777,9 @@ mod tests {
         ));
         // 100 of the next 1000 lost: 10 % in the window, 5 % in total.
         let t = t0 + Duration::from_secs(5);
-        let (ev, delta) = book.stats(t, w(5), &stats(1, 2000, 100, 5.0)).unwrap();
+        let (ev, delta) = book
+            .stats(t, w(5), &stats(1, 2000, 100, 5.0), true)
+            .unwrap();
         assert_eq!(delta.lost, 100);
         match ev.as_slice() {
             [LegEvent::Quality { from, to, .. }, LegEvent::Stats { stats, .. }] => {
@@ -775,7 +791,9 @@ mod tests {
         }
         // 10 s later the loss is still inside the window, diluted: 5 %.
         let t = t0 + Duration::from_secs(15);
-        let (ev, _) = book.stats(t, w(15), &stats(1, 3000, 100, 5.0)).unwrap();
+        let (ev, _) = book
+            .stats(t, w(15), &stats(1, 3000, 100, 5.0), true)
+            .unwrap();
         assert!(matches!(
             ev.as_slice(),
             [
@@ -789,19 +807,21 @@ mod tests {
         ));
         // 25 s after it, with no new loss, the window has forgotten it.
         let t = t0 + Duration::from_secs(30);
-        let (ev, _) = book.stats(t, w(30), &stats(1, 4000, 100, 5.0)).unwrap();
-        assert!(matches!(
-            ev.as_slice(),
-            [
-                LegEvent::Quality {
+        let (ev, _) = book
+            .stats(t, w(30), &stats(1, 4000, 100, 5.0), false)
+            .unwrap();
+        assert!(
+            matches!(
+                ev.as_slice(),
+                [LegEvent::Quality {
                     from: Band::Poor,
                     to: Band::Good,
                     ..
-                },
-                _
-            ]
-        ));
-        assert!(book.stats(t, w(35), &stats(9, 1, 0, 0.0)).is_none());
+                }]
+            ),
+            "nobody watching: the crossing without a stats event"
+        );
+        assert!(book.stats(t, w(35), &stats(9, 1, 0, 0.0), true).is_none());
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct OpsState {
     /// Our SIP listen addresses by transport (HEP's source/destination).
     sip_local: Vec<(Transport, SocketAddr)>,
     rtcp: HashMap<u64, RtcpPath>,
+    /// `rtp_packets{direction}` resolved once: the family lookup costs a lock and a hash.
+    rtp_in: prometheus_client::metrics::counter::Counter,
+    rtp_out: prometheus_client::metrics::counter::Counter,
     /// Legs whose room or mute state the core changed in this drain.
     touched: Vec<crate::media::LegId>,
 }
@@ -75,7 +78,17 @@ pub struct OpsState {
 impl OpsState {
     /// `run` keeps this process's call-record ids apart from earlier runs'.
     pub fn new(metrics: OpsMetrics, run: String) -> OpsState {
+        let rtp_in = metrics
+            .rtp_packets
+            .get_or_create(&DirLabels { direction: "in" })
+            .clone();
+        let rtp_out = metrics
+            .rtp_packets
+            .get_or_create(&DirLabels { direction: "out" })
+            .clone();
         OpsState {
+            rtp_in,
+            rtp_out,
             book: LegBook::new(run),
             metrics,
             events: broadcast::channel(LEG_EVENT_BUFFER).0,
@@ -282,19 +295,15 @@ impl OpsState {
 
     /// A statistics snapshot of one leg from the media shard.
     pub fn stats(&mut self, now: Instant, s: &LegStats) {
-        let Some((events, delta)) = self.book.stats(now, wall(), s) else {
+        let watching = self.events.receiver_count() > 0;
+        let Some((events, delta)) = self.book.stats(now, wall(), s, watching) else {
             return;
         };
         let m = &self.metrics;
-        m.rtp_packets
-            .get_or_create(&DirLabels { direction: "in" })
-            .inc_by(delta.packets_in);
-        m.rtp_packets
-            .get_or_create(&DirLabels { direction: "out" })
-            .inc_by(delta.packets_out);
+        self.rtp_in.inc_by(delta.packets_in);
+        self.rtp_out.inc_by(delta.packets_out);
         m.rtp_lost.inc_by(delta.lost);
         m.jitter_ms.observe(f64::from(delta.jitter_ms));
-        let watching = self.events.receiver_count() > 0;
         for e in events {
             if let LegEvent::Quality {
                 from, to, call_id, ..
