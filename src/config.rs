@@ -252,6 +252,28 @@ pub struct MeetingsConfig {
     pub event_log: u32,
 }
 
+/// `[hep]`: HEPv3 capture export to a Homer collector.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct HepConfig {
+    /// The collector (`127.0.0.1:9060`); unset: no export (the default).
+    pub address: Option<SocketAddr>,
+    /// Capture agent id sent with every packet. Default 0.
+    pub capture_id: u32,
+    /// Authentication key the collector expects, if any.
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for HepConfig {
+    // The password is a secret: never let it reach a log line through `{:?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HepConfig")
+            .field("address", &self.address)
+            .field("capture_id", &self.capture_id)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -262,6 +284,7 @@ pub struct Config {
     pub log: LogConfig,
     pub api: ApiConfig,
     pub meetings: MeetingsConfig,
+    pub hep: HepConfig,
 }
 
 impl Default for Config {
@@ -304,6 +327,7 @@ impl Default for Config {
                 max_participants: 1000,
                 event_log: 4096,
             },
+            hep: HepConfig::default(),
         }
     }
 }
@@ -357,6 +381,7 @@ impl Config {
                 "log" => config.read_log(t)?,
                 "api" => config.read_api(t)?,
                 "meetings" => config.read_meetings(t)?,
+                "hep" => config.read_hep(t)?,
                 _ => return Err(ConfigError::invalid(section, "unknown section")),
             }
         }
@@ -536,6 +561,38 @@ impl Config {
                     self.meetings.max_participants = as_count(&field, v, 1_000_000)?
                 }
                 "event_log" => self.meetings.event_log = as_count(&field, v, 1_000_000)?,
+                _ => return Err(ConfigError::invalid(field, "unknown key")),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn read_hep(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
+        for (key, v) in t {
+            let field = format!("hep.{key}");
+            match key.as_str() {
+                "address" => {
+                    let s = as_str(&field, v)?;
+                    self.hep.address = Some(s.parse().map_err(|_| {
+                        ConfigError::invalid(
+                            &field,
+                            format!("bad address {s:?} (expected 127.0.0.1:9060)"),
+                        )
+                    })?);
+                }
+                "capture_id" => {
+                    let n = v.as_integer().ok_or_else(|| {
+                        ConfigError::invalid(
+                            &field,
+                            format!("expected an integer, got {}", v.type_str()),
+                        )
+                    })?;
+                    self.hep.capture_id = u32::try_from(n)
+                        .map_err(|_| ConfigError::invalid(&field, "expected 0 to 4294967295"))?;
+                }
+                "password" => self.hep.password = Some(as_str(&field, v)?.to_owned()),
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
         }

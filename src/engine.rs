@@ -1514,8 +1514,8 @@ impl Gateway {
                 }
                 self.out
                     .push_back(Output::Media(M::Attach { leg, room: mroom }));
-                self.out
-                    .push_back(Output::Media(M::RequestKeyframe { leg }));
+                self.request_keyframe(leg);
+                self.updated(leg);
             }
             C::Exchange { a, a_to, b, b_to } => {
                 let (Some(la), Some(lb)) = (self.leg_of(&a), self.leg_of(&b)) else {
@@ -1528,10 +1528,8 @@ impl Gateway {
                 }
                 self.out
                     .push_back(Output::Media(M::Exchange { a: la, b: lb }));
-                self.out
-                    .push_back(Output::Media(M::RequestKeyframe { leg: la }));
-                self.out
-                    .push_back(Output::Media(M::RequestKeyframe { leg: lb }));
+                self.request_keyframe(la);
+                self.request_keyframe(lb);
             }
             C::Detach { participant } => {
                 if let Some(leg) = self.leg_of(&participant) {

@@ -1,4 +1,5 @@
-//! The `roomgate` command: `serve` runs the gateway, `check-config` validates a config file.
+//! The `roomgate` command: `serve` runs the gateway, `check-config` validates a config file,
+//! `legs` shows the live call legs of a running roomgate.
 //! Flags override the config file; see docs/config.md.
 
 use std::net::SocketAddr;
@@ -29,6 +30,40 @@ enum Cmd {
         /// The TOML file to check.
         file: PathBuf,
     },
+    /// The live call-leg table of a running roomgate (from its API), refreshing.
+    Legs(LegsArgs),
+}
+
+#[derive(Args)]
+struct LegsArgs {
+    /// API base URL [default: http://<http.listen of the config>].
+    #[arg(long, value_name = "URL")]
+    api: Option<String>,
+    /// Host API token [default: api.token of the config].
+    #[arg(long, env = "ROOMGATE_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Config file to take the defaults of --api and --token from.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the legs once as JSON (for scripts) and exit.
+    #[arg(long)]
+    json: bool,
+    /// Print the table once and exit.
+    #[arg(long)]
+    once: bool,
+    /// Order: id, loss (worst first) or jitter (worst first).
+    #[arg(long, default_value = "id", value_parser = parse_sort)]
+    sort: roomgate::ops::table::SortBy,
+    /// Seconds between refreshes.
+    #[arg(long, default_value_t = 1)]
+    interval: u64,
+    /// Only legs of this meeting.
+    #[arg(long)]
+    meeting: Option<String>,
+}
+
+fn parse_sort(s: &str) -> Result<roomgate::ops::table::SortBy, String> {
+    s.parse()
 }
 
 #[derive(Args)]
@@ -105,6 +140,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Cmd::Legs(args) => match legs(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("roomgate legs: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Cmd::Serve(args) => {
             let config = match load(args) {
                 Ok(c) => c,
@@ -146,4 +188,101 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("roomgate: HTTP API on http://{}/api/v1", server.http_addr());
     server.run_until_signal().await
+}
+
+/// `roomgate legs`: fetches `GET /api/v1/legs` and prints it, refreshing.
+fn legs(args: LegsArgs) -> Result<(), String> {
+    let config = match &args.config {
+        Some(p) => Config::from_file(p).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    let base = args
+        .api
+        .unwrap_or_else(|| format!("http://{}", config.http.listen));
+    let token = args
+        .token
+        .or(config.api.token)
+        .ok_or("no API token: pass --token or set ROOMGATE_API_TOKEN")?;
+    let mut path = "/api/v1/legs".to_owned();
+    if let Some(m) = &args.meeting {
+        path.push_str("?meeting=");
+        path.extend(m.bytes().map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        }));
+    }
+    loop {
+        let body = http_get(&base, &path, &token)?;
+        let mut legs: Vec<serde_json::Value> =
+            serde_json::from_str(&body).map_err(|e| format!("unexpected answer: {e}"))?;
+        roomgate::ops::table::sort(&mut legs, args.sort);
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&legs).expect("JSON values serialize")
+            );
+            return Ok(());
+        }
+        let table = roomgate::ops::table::render(&legs);
+        if args.once {
+            print!("{table}");
+            return Ok(());
+        }
+        // Clear the screen and home the cursor (ANSI), then the table.
+        print!("\x1b[2J\x1b[H{} legs up at {base}\n\n{table}", legs.len());
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(std::time::Duration::from_secs(args.interval.max(1)));
+    }
+}
+
+/// A plain HTTP/1.1 GET (the API is HTTP on a trusted network; no TLS client in the binary).
+fn http_get(base: &str, path: &str, token: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let hostport = base
+        .strip_prefix("http://")
+        .ok_or("--api must be an http:// URL")?
+        .trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(hostport).map_err(|e| format!("{hostport}: {e}"))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nAuthorization: Bearer {token}\r\n\
+         Accept: application/json\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("malformed HTTP answer")?;
+    let status = head.split(' ').nth(1).unwrap_or("");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    if status != "200" {
+        return Err(format!("GET {path}: HTTP {status}: {body}"));
+    }
+    Ok(body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }

@@ -1,7 +1,8 @@
 //! Keeps the dependency direction of DESIGN.md honest: an arrow never points back up.
 //!
 //! `sip::codec ← transaction ← dialog ← call ← engine ← runtime ← main`; `sdp ← call`;
-//! `meeting ← engine`; `media ← engine`; `api ← runtime`. `meeting` knows nothing of SIP, `media`
+//! `meeting ← engine`; `media ← engine`; `api ← runtime`; `ops` (the operators' view of the
+//! engine's legs, pure) sits between the engine and `api`/`runtime`. `meeting` knows nothing of SIP, `media`
 //! never parses SIP, and `api` reaches the engine only through its own trait.
 
 use std::fs;

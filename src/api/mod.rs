@@ -7,8 +7,10 @@
 //! `GET /api/v1/openapi.json`) for the reference.
 
 pub mod auth;
+pub mod cdrs;
 pub mod console;
 pub mod events;
+pub mod legs;
 pub mod meetings;
 pub mod metrics;
 pub mod problem;
@@ -131,6 +133,38 @@ pub trait Control: Clone + Send + Sync + 'static {
         id: String,
         req: DialOutRequest,
     ) -> impl Future<Output = Result<u64, ControlError>> + Send;
+    /// Operators: the call legs that are up, ordered by id, filtered.
+    ///
+    /// The default (an engine without call legs, e.g. a test fake) answers `Unavailable`.
+    fn legs(
+        &self,
+        filter: crate::ops::legs::LegFilter,
+    ) -> impl Future<Output = Result<Vec<crate::ops::legs::OpsLeg>, ControlError>> + Send {
+        let _ = filter;
+        async { Err(ControlError::Unavailable) }
+    }
+    /// One call leg that is up (`None`: no such leg now).
+    fn leg(
+        &self,
+        id: u64,
+    ) -> impl Future<Output = Result<Option<crate::ops::legs::OpsLeg>, ControlError>> + Send {
+        let _ = id;
+        async { Err(ControlError::Unavailable) }
+    }
+    /// The legs up now and every leg event after.
+    fn subscribe_legs(
+        &self,
+    ) -> impl Future<Output = Result<crate::ops::legs::LegSubscription, ControlError>> + Send {
+        async { Err(ControlError::Unavailable) }
+    }
+    /// Call records by start time and meeting.
+    fn call_records(
+        &self,
+        q: crate::store::LegQuery,
+    ) -> impl Future<Output = Result<Vec<crate::store::LegRecord>, ControlError>> + Send {
+        let _ = q;
+        async { Err(ControlError::Unavailable) }
+    }
 
     /// Attaches a participant (what the gateway does for a call; the API's host endpoint too).
     fn join(
@@ -233,6 +267,10 @@ pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Regi
             get(m::preassignments::<C>).put(m::set_preassignments::<C>),
         )
         .route("/meetings/{id}/events", get(events::stream::<C>))
+        .route("/legs", get(legs::list::<C>))
+        .route("/legs/events", get(legs::stream::<C>))
+        .route("/legs/{id}", get(legs::show::<C>))
+        .route("/cdrs", get(cdrs::list::<C>))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(

@@ -16,6 +16,17 @@ pub enum Band {
     Bad,
 }
 
+impl std::fmt::Display for Band {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Band::Good => "good",
+            Band::Fair => "fair",
+            Band::Poor => "poor",
+            Band::Bad => "bad",
+        })
+    }
+}
+
 impl Band {
     fn worse_by(self, steps: u8) -> Band {
         let idx = (self as u8 + steps).min(Band::Bad as u8);

@@ -27,12 +27,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiMetrics, Control, ControlError, DialOutRequest, EventSubscription};
 use crate::engine::{Gateway, Output};
+use crate::media::MediaEvent;
 use crate::meeting::{
     Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MeetingError,
     MeetingSpec, MeetingSummary, MeetingView, Outcome, ParticipantId, ParticipantView,
     PreAssignment,
 };
+use crate::ops::legs::LegSubscription;
+use crate::ops::legs::{LegFilter, OpsLeg};
+use crate::ops::metrics::OpsMetrics;
 use crate::runtime::media::{MediaShard, ShardCommand, ShardEvent};
+use crate::runtime::ops::OpsState;
 use crate::runtime::sip::{SipIn, SipSender};
 use crate::store::{
     StoreError, StoreHandle, StoredMeeting, StoredPreassignment, StoredRoom, Write,
@@ -66,6 +71,10 @@ pub enum Request {
         req: DialOutRequest,
         reply: Reply<u64>,
     },
+    /// Operators: the call legs that are up, filtered.
+    Legs(LegFilter, Reply<Vec<OpsLeg>>),
+    Leg(u64, Reply<Option<OpsLeg>>),
+    SubscribeLegs(Reply<LegSubscription>),
 }
 
 /// Events buffered per subscriber before it counts as lagging (then it is told to resume).
@@ -89,6 +98,8 @@ pub struct Engine {
     /// Open (or closing) breakout rooms per meeting, for the gauge.
     open_rooms: HashMap<String, usize>,
     dirty_open: HashSet<String>,
+    /// Operators' view of the call legs (see `runtime::ops`).
+    ops: OpsState,
 }
 
 fn unix_now() -> i64 {
@@ -117,7 +128,13 @@ impl Engine {
             pending_deletes: Vec::new(),
             open_rooms: HashMap::new(),
             dirty_open: HashSet::new(),
+            ops: OpsState::new(OpsMetrics::default(), format!("{:x}", unix_now())),
         }
+    }
+
+    /// Operators' bookkeeping with registered metrics (and HEP export, if configured).
+    pub fn attach_ops(&mut self, ops: OpsState) {
+        self.ops = ops;
     }
 
     /// Connects the SIP transports and the media shard (absent in API-only tests).
@@ -133,8 +150,19 @@ impl Engine {
     /// A SIP message or a transport failure from the socket tasks.
     pub fn handle_sip(&mut self, now: Instant, input: SipIn) {
         match input {
-            SipIn::Datagram { peer, data } => self.gateway.handle_sip(now, peer, data),
-            SipIn::Message { peer, message } => self.gateway.handle_sip_message(now, peer, message),
+            // Every line logged while handling a message carries its Call-ID (the core's
+            // own lines add the leg id).
+            SipIn::Datagram { peer, data } => {
+                let call_id = self.ops.sip(true, peer, &data).unwrap_or("").to_owned();
+                let _span = tracing::info_span!("sip", %call_id).entered();
+                self.gateway.handle_sip(now, peer, data)
+            }
+            SipIn::Message { peer, message } => {
+                let bytes = message.to_bytes();
+                let call_id = self.ops.sip(true, peer, &bytes).unwrap_or("").to_owned();
+                let _span = tracing::info_span!("sip", %call_id).entered();
+                self.gateway.handle_sip_message(now, peer, message)
+            }
             SipIn::TransportError { peer } => self.gateway.handle_transport_error(now, peer),
         }
         self.flush();
@@ -143,9 +171,15 @@ impl Engine {
     /// An event from the media shard.
     pub fn handle_media(&mut self, now: Instant, ev: ShardEvent) {
         match ev {
-            ShardEvent::Media(ev) => self.gateway.handle_media_event(now, ev),
+            ShardEvent::Media(ev) => {
+                if let MediaEvent::Stats(s) = &ev {
+                    self.ops.stats(now, s);
+                }
+                self.gateway.handle_media_event(now, ev)
+            }
             ShardEvent::OpenFailed { leg, error } => {
-                tracing::warn!(leg = leg.0, %error, "RTP ports could not be bound");
+                let call_id = self.ops.call_id(leg.0).unwrap_or("");
+                tracing::warn!(leg = leg.0, %call_id, %error, "RTP ports could not be bound");
                 self.gateway.handle_media_failed(now, leg);
             }
         }
@@ -350,6 +384,15 @@ impl Engine {
                     },
                 }));
             }
+            Request::Legs(filter, reply) => {
+                let _ = reply.send(Ok(self.ops.legs(&filter)));
+            }
+            Request::Leg(id, reply) => {
+                let _ = reply.send(Ok(self.ops.leg(id)));
+            }
+            Request::SubscribeLegs(reply) => {
+                let _ = reply.send(Ok(self.ops.subscribe()));
+            }
         }
     }
 
@@ -405,6 +448,7 @@ impl Engine {
         while let Some(out) = self.gateway.poll_output() {
             match out {
                 Output::Sip(t) => {
+                    self.ops.sip(false, t.destination, &t.payload);
                     if let Some(sip) = &self.sip {
                         sip.send(t.destination, t.payload);
                     }
@@ -415,6 +459,10 @@ impl Engine {
                     audio_port,
                     video_port,
                 } => {
+                    self.ops.media_local(
+                        leg.0,
+                        std::net::SocketAddr::new(ip, audio_port.wrapping_add(1)),
+                    );
                     wake_media |= self.to_media(ShardCommand::Open {
                         leg,
                         ip,
@@ -429,6 +477,7 @@ impl Engine {
                     video_rtp,
                     video_rtcp,
                 } => {
+                    self.ops.media_remote(leg.0, audio_rtcp);
                     wake_media |= self.to_media(ShardCommand::Peer {
                         leg,
                         audio_rtp,
@@ -437,7 +486,10 @@ impl Engine {
                         video_rtcp,
                     });
                 }
-                Output::Media(cmd) => wake_media |= self.to_media(ShardCommand::Media(cmd)),
+                Output::Media(cmd) => {
+                    self.ops.note_media(&cmd);
+                    wake_media |= self.to_media(ShardCommand::Media(cmd))
+                }
                 Output::MediaClose { leg } => {
                     wake_media |= self.to_media(ShardCommand::Close { leg })
                 }
@@ -448,15 +500,19 @@ impl Engine {
                         let _ = tx.send(e);
                     }
                 }
-                Output::LegUpdated(_) => {}
-                Output::LegEnded(view, end) => {
-                    tracing::debug!(leg = view.id, call_id = %view.call_id, by = end.by, "leg ended");
-                }
+                Output::LegUpdated(view) => self.ops.leg_updated(&view, &self.store),
+                Output::LegEnded(view, end) => self.ops.leg_ended(&view, &end, &self.store),
             }
         }
         if wake_media {
             if let Some(m) = &self.media {
                 m.wake();
+            }
+        }
+        // Room changes the core made without a LegUpdated (e.g. the first attach).
+        for leg in self.ops.take_touched() {
+            if let Some(view) = self.gateway.leg(leg) {
+                self.ops.leg_updated(&view, &self.store);
             }
         }
         for id in self.ended.drain(..) {
@@ -668,11 +724,22 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
+    /// The database, for call-record queries on a reader connection beside the writer.
+    store_path: Option<std::sync::Arc<std::path::PathBuf>>,
 }
 
 impl EngineHandle {
     pub fn new(tx: mpsc::Sender<Request>) -> EngineHandle {
-        EngineHandle { tx }
+        EngineHandle {
+            tx,
+            store_path: None,
+        }
+    }
+
+    /// Serves call-record queries from the database at `path`.
+    pub fn with_store_path(mut self, path: std::path::PathBuf) -> EngineHandle {
+        self.store_path = Some(std::sync::Arc::new(path));
+        self
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, ControlError> {
@@ -754,5 +821,32 @@ impl Control for EngineHandle {
             reply,
         })
         .await
+    }
+
+    async fn legs(&self, filter: LegFilter) -> Result<Vec<OpsLeg>, ControlError> {
+        self.call(|r| Request::Legs(filter, r)).await
+    }
+
+    async fn leg(&self, id: u64) -> Result<Option<OpsLeg>, ControlError> {
+        self.call(|r| Request::Leg(id, r)).await
+    }
+
+    async fn subscribe_legs(&self) -> Result<LegSubscription, ControlError> {
+        self.call(Request::SubscribeLegs).await
+    }
+
+    async fn call_records(
+        &self,
+        q: crate::store::LegQuery,
+    ) -> Result<Vec<crate::store::LegRecord>, ControlError> {
+        let Some(path) = self.store_path.clone() else {
+            return Err(ControlError::Unavailable);
+        };
+        tokio::task::spawn_blocking(move || {
+            crate::store::Store::open_reader(&path).and_then(|s| s.legs_between(&q))
+        })
+        .await
+        .map_err(|_| ControlError::Unavailable)?
+        .map_err(|e| ControlError::Storage(e.to_string()))
     }
 }

@@ -54,6 +54,13 @@ pub enum ShardCommand {
     Close {
         leg: LegId,
     },
+    /// Operators' observation (ops helper): emit every leg's statistics each `stats_every`
+    /// (on top of the plane's own per-RTCP-interval ones, ~5 s, too coarse for a live view)
+    /// and time every mixer tick into `metrics`.
+    Observe {
+        stats_every: Option<Duration>,
+        metrics: Option<crate::ops::metrics::ShardMetrics>,
+    },
 }
 
 /// What a shard tells the engine.
@@ -324,6 +331,11 @@ struct Shard {
     meter: Meter,
     #[cfg(target_os = "linux")]
     batch: Box<batch::RecvBatch>,
+    /// See [`ShardCommand::Observe`].
+    stats_every: Option<Duration>,
+    next_stats: Option<Instant>,
+    metrics: Option<crate::ops::metrics::ShardMetrics>,
+    late_reported: u64,
 }
 
 impl Shard {
@@ -358,6 +370,10 @@ impl Shard {
             },
             #[cfg(target_os = "linux")]
             batch: Box::new(batch::RecvBatch::new()),
+            stats_every: None,
+            next_stats: None,
+            metrics: None,
+            late_reported: 0,
         }
     }
 
@@ -379,9 +395,11 @@ impl Shard {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .next_tick
-                .map(|t| t.saturating_duration_since(Instant::now()));
+            let wake_at = match (self.next_tick, self.next_stats) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = wake_at.map(|t| t.saturating_duration_since(Instant::now()));
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     tracing::error!(error = %e, "media shard poll failed");
@@ -403,10 +421,14 @@ impl Shard {
                 Some(due) if due <= now => {
                     self.meter.lag.add(now - due);
                     self.plane.handle_tick(now);
+                    self.observe_tick(now);
                     self.drain();
                     self.meter.tick.add(now.elapsed());
                 }
                 _ => self.drain(),
+            }
+            if self.next_stats.is_some_and(|t| t <= now) {
+                self.emit_stats(now);
             }
             self.publish(now, false);
         }
@@ -470,7 +492,39 @@ impl Shard {
                 }
             }
             ShardCommand::Close { leg } => self.close(leg),
+            ShardCommand::Observe {
+                stats_every,
+                metrics,
+            } => {
+                self.stats_every = stats_every;
+                self.next_stats = stats_every.map(|d| now + d);
+                self.late_reported = self.plane.late_ticks();
+                self.metrics = metrics;
+            }
         }
+    }
+
+    /// Records how long the tick that started at `started` took, and late ticks.
+    fn observe_tick(&mut self, started: Instant) {
+        let Some(m) = &self.metrics else { return };
+        m.tick_seconds.observe(started.elapsed().as_secs_f64());
+        let late = self.plane.late_ticks();
+        if late > self.late_reported {
+            m.late_ticks.inc_by(late - self.late_reported);
+            self.late_reported = late;
+        }
+    }
+
+    /// Every leg's statistics to the engine, then the next deadline.
+    fn emit_stats(&mut self, now: Instant) {
+        for leg in self.legs.keys() {
+            if let Some(s) = self.plane.stats(*leg) {
+                let _ = self
+                    .events
+                    .send(ShardEvent::Media(MediaEvent::Stats(Box::new(s))));
+            }
+        }
+        self.next_stats = self.stats_every.map(|d| now + d);
     }
 
     fn open(

@@ -30,8 +30,10 @@
 //! writer outlives the engine, so nothing acknowledged is lost.
 
 pub mod engine;
+pub mod hep;
 pub mod http;
 pub mod media;
+pub mod ops;
 pub mod prompts;
 pub mod sip;
 
@@ -147,6 +149,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 
     let mut registry = Registry::default();
     let metrics = ApiMetrics::register(&mut registry);
+    let ops_metrics = crate::ops::metrics::OpsMetrics::register(&mut registry);
     let registry = Arc::new(registry);
 
     let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
@@ -203,7 +206,38 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let sip_stop = CancellationToken::new();
     let sip_tasks = TaskTracker::new();
     let sender = sip.spawn(sip_tx, SipLimits::default(), &sip_tasks, sip_stop.clone());
+    // Every leg's statistics each second for the live view, and the tick timed (ops).
+    shard.send(media::ShardCommand::Observe {
+        stats_every: Some(std::time::Duration::from_secs(1)),
+        metrics: Some(ops_metrics.shard.clone()),
+    });
+    shard.wake();
     engine.attach_io(sender, shard);
+    // Call-record ids are `<run>-<leg>`: leg ids restart at 1 on every start.
+    let run = format!(
+        "{:x}{:04x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0),
+        rand::rngs::OsRng.next_u32() & 0xffff
+    );
+    let mut ops = ops::OpsState::new(ops_metrics.clone(), run);
+    if let Some(collector) = config.hep.address {
+        let hep = hep::HepSender::start(
+            hep::HepSettings {
+                collector,
+                capture_id: config.hep.capture_id,
+                password: config.hep.password.clone(),
+            },
+            ops_metrics.hep_dropped.clone(),
+        )
+        .await
+        .context("hep.address: cannot open the HEP socket")?;
+        ops.attach_hep(hep, sip_addrs.clone());
+        tracing::info!(%collector, "HEP export on");
+    }
+    engine.attach_ops(ops);
     for (t, a) in &sip_addrs {
         tracing::info!(transport = t.via_token(), addr = %a, "SIP listening");
     }
@@ -228,7 +262,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     tracing::info!(restored, "scheduled meetings loaded");
 
     let (tx, rx) = mpsc::channel(ENGINE_QUEUE);
-    let control = EngineHandle::new(tx);
+    let control = EngineHandle::new(tx).with_store_path(config.store.path.clone());
     let engine_stop = CancellationToken::new();
     let engine_task = tokio::spawn(engine::run(
         engine,

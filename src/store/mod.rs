@@ -127,6 +127,17 @@ pub struct LegRecord {
     pub record: String,
 }
 
+/// Which call records to read ([`Store::legs_between`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegQuery {
+    /// Started at or after, Unix seconds.
+    pub from: Option<i64>,
+    /// Started before, Unix seconds.
+    pub to: Option<i64>,
+    pub meeting: Option<String>,
+    pub limit: usize,
+}
+
 /// One write, as queued to the writer thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
@@ -315,6 +326,51 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+
+    /// A read-only connection beside the writer (WAL lets it read while the writer commits),
+    /// for call-record queries. The database must exist and be migrated.
+    pub fn open_reader(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store { conn })
+    }
+
+    /// Call records that started in `[from, to)` (Unix seconds), optionally of one meeting,
+    /// oldest first, at most `limit`.
+    pub fn legs_between(&self, q: &LegQuery) -> Result<Vec<LegRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, meeting_id, call_id, protocol, remote, user_agent, started_at,
+                    ended_at, end_reason, record FROM legs
+             WHERE started_at >= ?1 AND started_at < ?2 AND (?3 IS NULL OR meeting_id = ?3)
+             ORDER BY started_at, rowid LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                q.from.unwrap_or(i64::MIN),
+                q.to.unwrap_or(i64::MAX),
+                q.meeting,
+                q.limit as i64
+            ],
+            |r| {
+                Ok(LegRecord {
+                    id: r.get(0)?,
+                    meeting_id: r.get(1)?,
+                    call_id: r.get(2)?,
+                    protocol: r.get(3)?,
+                    remote: r.get(4)?,
+                    user_agent: r.get(5)?,
+                    started_at: r.get(6)?,
+                    ended_at: r.get(7)?,
+                    end_reason: r.get(8)?,
+                    record: r.get(9)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Closes call records left open by a crash as "interrupted"; returns how many.
@@ -566,6 +622,52 @@ mod tests {
         let l = s.leg("leg-1").unwrap().unwrap();
         assert_eq!(l.ended_at, Some(20));
         assert_eq!(l.end_reason.as_deref(), Some("interrupted"));
+    }
+
+    #[test]
+    fn call_records_by_time_and_meeting() {
+        let path = std::env::temp_dir().join(format!("roomgate-store-q-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let mut s = Store::open(&path).unwrap();
+        let leg = |id: &str, meeting: &str, at: i64| {
+            Write::PutLeg(LegRecord {
+                id: id.into(),
+                meeting_id: Some(meeting.into()),
+                call_id: None,
+                protocol: "SIP/UDP".into(),
+                remote: "127.0.0.1:5062".into(),
+                user_agent: None,
+                started_at: at,
+                ended_at: Some(at + 5),
+                end_reason: Some("caller".into()),
+                record: "{}".into(),
+            })
+        };
+        s.apply(&[leg("a", "1", 10), leg("b", "2", 20), leg("c", "1", 30)])
+            .unwrap();
+        let r = Store::open_reader(&path).unwrap();
+        let q = |from, to, meeting: Option<&str>| LegQuery {
+            from,
+            to,
+            meeting: meeting.map(Into::into),
+            limit: 100,
+        };
+        let ids = |v: Vec<LegRecord>| v.into_iter().map(|l| l.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(r.legs_between(&q(None, None, None)).unwrap()),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            ids(r.legs_between(&q(Some(20), None, None)).unwrap()),
+            ["b", "c"]
+        );
+        assert_eq!(
+            ids(r.legs_between(&q(None, Some(30), Some("1"))).unwrap()),
+            ["a"]
+        );
+        drop(r);
+        drop(s);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
