@@ -208,3 +208,58 @@ fn reference_copies_agree_when_present() {
     }
     assert!(wrong.is_empty(), "verdicts differ:\n{}", wrong.join("\n"));
 }
+
+/// The lines a UA routes on (Via, Contact, Route, Record-Route, and any maddr) in a fixture.
+fn routed_lines(raw: &[u8]) -> Vec<String> {
+    let head = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(end) => &raw[..end],
+        None => raw,
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut routed = false;
+    for (i, line) in head.split(|&b| b == b'\n').enumerate() {
+        let line = String::from_utf8_lossy(line)
+            .trim_end_matches('\r')
+            .to_lowercase();
+        let continuation = line.starts_with(' ') || line.starts_with('\t');
+        if i > 0 && !continuation {
+            let name = line.split(':').next().unwrap_or("").trim();
+            routed = ["via", "v", "contact", "m", "route", "record-route"].contains(&name);
+        }
+        if i > 0 && (routed || line.contains("maddr=")) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn fixtures_only_point_at_loopback() {
+    // Replaying a fixture must never send a packet off the machine: the RFC's documentation
+    // addresses (192.0.2.0/24) and example.* hosts were moved onto 127.0.0.0/8.
+    let mut wrong = Vec::new();
+    for name in manifest().keys() {
+        let raw = std::fs::read(fixtures().join(format!("{name}.sip"))).expect("fixture exists");
+        if raw.windows(8).any(|w| w == b"192.0.2.") {
+            wrong.push(format!("{name}: 192.0.2.x left in"));
+        }
+        for line in routed_lines(&raw) {
+            if line.contains("example.") || line.contains("examle.") {
+                wrong.push(format!("{name}: host name in {line:?}"));
+            }
+            let quads = line
+                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .filter(|t| t.split('.').count() == 4 && t.split('.').all(|p| !p.is_empty()));
+            for quad in quads {
+                if !quad.starts_with("127.") && quad != "255.255.255.255" {
+                    wrong.push(format!("{name}: {quad} in {line:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "off-loopback addresses:\n{}",
+        wrong.join("\n")
+    );
+}
