@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{SipListen, Transport as ListenTransport};
-use crate::sip::codec::{Frame, Framer, KeepAlive, ParseLimits};
+use crate::sip::codec::{Frame, Framer, FramerError, KeepAlive, ParseLimits};
 use crate::sip::message::Message;
 use crate::sip::transaction::{Peer, Transport};
 
@@ -362,6 +362,18 @@ impl SipSender {
                             }
                             Ok(Some(Frame::KeepAlive(KeepAlive::Pong))) => {}
                             Ok(None) => break,
+                            Err(FramerError::Message(e)) => {
+                                // A whole message that does not parse: the stream is still
+                                // in step, so the engine answers it (400/505…) like a
+                                // datagram (RFC 3261 §8.2, RFC 4475 §3.1.2) and we read on.
+                                self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
+                                tracing::debug!(peer = %peer_addr, error = %e, "malformed SIP message on stream");
+                                if let Some(data) = framer.take_rejected() {
+                                    if self.inbound.send(SipIn::Datagram { peer, data }).await.is_err() {
+                                        break 'conn;
+                                    }
+                                }
+                            }
                             Err(e) => {
                                 // §18.3: a stream whose framing is lost cannot be resynchronised.
                                 self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
