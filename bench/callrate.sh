@@ -13,8 +13,14 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RATE=${1:-1000}; SECS=${2:-60}; CONC=${3:-10000}
 CALLS=$((RATE * SECS))
-# Each established leg holds 2 RTP sockets; SIPp needs a socket per call on TCP and files.
-ulimit -n 200000 2>/dev/null || ulimit -n 65536
+# Each established leg holds 2 RTP sockets: raise the open-file limit as far as allowed, and
+# hold no more calls than it can carry (say so when that is fewer than asked).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FDS=$(ulimit -n)
+if [ "$FDS" != unlimited ] && [ $((CONC * 2 + 1000)) -gt "$FDS" ]; then
+  echo "note: open-file limit $FDS carries at most $(((FDS - 1000) / 2)) legs (2 RTP sockets each); holding that many instead of $CONC"
+  CONC=$(((FDS - 1000) / 2))
+fi
 if [ -z "${BIN:-}" ]; then
   CARGO_INCREMENTAL=0 cargo build --release -q
   BIN=target/release/roomgate
@@ -50,8 +56,8 @@ run_uac() { # name target: one bounded SIPp UAC run in its own directory
 col() { # file column-name -> value on the last line
   awk -F';' -v col="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==col) c=i; next} {v=$c} END{print v}' "$1"
 }
-p99() { # files… -> p99 response time, ms (SIPp rtt: date_ms;date_sec;rtt_ms;rtd_no)
-  cat "$@" 2>/dev/null | awk -F';' 'NR>1 && $3 ~ /^[0-9.]+$/ {print $3}' | sort -n |
+p99() { # files… -> p99 response time, ms (SIPp rtt file: Date_ms;response_time_ms;rtd_no)
+  cat "$@" 2>/dev/null | awk -F';' 'NR>1 && $2 ~ /^[0-9.]+$/ {print $2}' | sort -n |
     awk '{a[NR]=$1} END{ if(NR==0){print "n/a"; exit} i=int(NR*0.99); if(i<1)i=1; printf "%.2f", a[i] }'
 }
 rate() { # name -> successful calls per second of elapsed run time
@@ -93,7 +99,7 @@ BEFORE=$(rss)
 mkdir -p "$OUT/held"
 HOLD_RATE=$(( RATE < 500 ? RATE : 500 ))
 HOLD_SECS=$(( CONC / HOLD_RATE + 60 ))
-( cd "$OUT/held" && timeout $((HOLD_SECS + 120)) sipp -sf "$SCEN" 127.0.0.1:$SIP -s 1000 \
+( cd "$OUT/held" && exec timeout $((HOLD_SECS + 120)) sipp -sf "$SCEN" 127.0.0.1:$SIP -s 1000 \
     -i 127.0.0.1 -p 17000 -r $HOLD_RATE -m "$CONC" -l "$CONC" -d $((HOLD_SECS * 1000)) \
     -timeout $((HOLD_SECS + 100))s -nostdin -trace_stat -stf stat.csv -trace_rtt -rtt_freq 1 \
     >sipp.out 2>&1 ) &
