@@ -292,15 +292,19 @@ fn sip_params_eq(a: &Params, b: &Params) -> bool {
             _ => return false,
         }
     }
-    a.iter().all(|p| match find_param(b, &p.name) {
-        Some(q) => param_values_eq(p, q),
-        None => true,
-    })
+    // A repeated parameter counts once, by its first value (the one every lookup sees), so
+    // equality stays reflexive (found by fuzzing: `;p=x;p=y` was unequal to itself).
+    a.iter()
+        .all(|p| match (find_param(a, &p.name), find_param(b, &p.name)) {
+            (Some(first), Some(q)) => param_values_eq(first, q),
+            _ => true,
+        })
 }
 
 fn headers_eq(a: &Params, b: &Params) -> bool {
     a.len() == b.len()
         && a.iter().all(|h| {
+            let h = find_param(a, &h.name).expect("h is in a");
             find_param(b, &h.name).is_some_and(|g| {
                 unescape(h.value.as_deref().unwrap_or("").as_bytes())
                     == unescape(g.value.as_deref().unwrap_or("").as_bytes())
@@ -335,10 +339,10 @@ impl PartialEq for TelUri {
         };
         digits(&self.number) == digits(&o.number)
             && self.params.len() == o.params.len()
-            && self
-                .params
-                .iter()
-                .all(|p| find_param(&o.params, &p.name).is_some_and(|q| param_values_eq(p, q)))
+            && self.params.iter().all(|p| {
+                let p = find_param(&self.params, &p.name).expect("p is in self");
+                find_param(&o.params, &p.name).is_some_and(|q| param_values_eq(p, q))
+            })
     }
 }
 
@@ -900,5 +904,20 @@ mod tests {
             s.password.as_deref(),
             Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
         );
+    }
+
+    #[test]
+    fn repeated_parameters_keep_equality_reflexive() {
+        // Fuzzer find (sip_message): `;p=…;p=…` compared unequal to itself.
+        for raw in [
+            "sip:user@example.com;p=a;p=b",
+            "sip:user@example.com?h=a&h=b",
+            "tel:+1-555;p=a;p=b",
+        ] {
+            let u = Uri::parse(&Bytes::from_static(raw.as_bytes())).unwrap();
+            assert_eq!(u, u.clone(), "{raw}");
+            let back = Uri::parse(&Bytes::from(u.to_string())).unwrap();
+            assert_eq!(back, u, "{raw}");
+        }
     }
 }
