@@ -184,6 +184,15 @@ impl fmt::Display for LogFormat {
 pub struct SipConfig {
     /// Listening sockets. Default: UDP and TCP on 127.0.0.1:5060.
     pub listen: Vec<SipListen>,
+    /// Ring this long (180 Ringing) before answering an INVITE with 200. Default 0.
+    pub answer_delay_ms: u32,
+    /// Most SIP TCP connections open at once; more are closed at accept. Default 4096.
+    pub max_connections: u32,
+    /// A SIP TCP connection with no traffic for this long is closed. Default 600.
+    pub idle_timeout_s: u32,
+    /// A message that started arriving on TCP must be complete within this (slowloris).
+    /// Default 10.
+    pub message_timeout_s: u32,
 }
 
 /// `[http]`
@@ -302,6 +311,10 @@ impl Default for Config {
                         addr: loopback_sip,
                     },
                 ],
+                answer_delay_ms: 0,
+                max_connections: 4096,
+                idle_timeout_s: 600,
+                message_timeout_s: 10,
             },
             http: HttpConfig {
                 listen: "127.0.0.1:8080".parse().expect("literal address"),
@@ -342,6 +355,7 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub api_token: Option<String>,
     pub api_participant_token: Option<String>,
+    pub answer_delay_ms: Option<u32>,
 }
 
 impl Config {
@@ -412,6 +426,9 @@ impl Config {
         if let Some(v) = o.api_participant_token {
             self.api.participant_token = Some(v);
         }
+        if let Some(v) = o.answer_delay_ms {
+            self.sip.answer_delay_ms = v;
+        }
         self.validate()
     }
 
@@ -459,6 +476,16 @@ impl Config {
                     }
                     self.sip.listen = listen;
                 }
+                "answer_delay_ms" => {
+                    // 0 is allowed (answer at once); at most a minute of ringing.
+                    self.sip.answer_delay_ms = match v.as_integer() {
+                        Some(0) => 0,
+                        _ => as_count(&field, v, 60_000)?,
+                    }
+                }
+                "max_connections" => self.sip.max_connections = as_count(&field, v, 1_000_000)?,
+                "idle_timeout_s" => self.sip.idle_timeout_s = as_count(&field, v, 86_400)?,
+                "message_timeout_s" => self.sip.message_timeout_s = as_count(&field, v, 3_600)?,
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
         }
@@ -713,6 +740,27 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field(), Some("api.participant_token"));
+    }
+
+    #[test]
+    fn sip_limits_and_answer_delay() {
+        let c = Config::from_toml_str(
+            "[sip]\nanswer_delay_ms = 0\nmax_connections = 8\nidle_timeout_s = 5\nmessage_timeout_s = 2\n",
+        )
+        .unwrap();
+        assert_eq!(c.sip.answer_delay_ms, 0);
+        assert_eq!(
+            (
+                c.sip.max_connections,
+                c.sip.idle_timeout_s,
+                c.sip.message_timeout_s
+            ),
+            (8, 5, 2)
+        );
+        let e = Config::from_toml_str("[sip]\nmax_connections = 0\n").unwrap_err();
+        assert_eq!(e.field(), Some("sip.max_connections"));
+        let e = Config::from_toml_str("[sip]\nanswer_delay_ms = -1\n").unwrap_err();
+        assert_eq!(e.field(), Some("sip.answer_delay_ms"));
     }
 
     #[test]

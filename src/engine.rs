@@ -451,7 +451,9 @@ impl Gateway {
 
     /// A datagram or a framed stream message from `peer`.
     pub fn handle_sip(&mut self, now: Instant, peer: Peer, data: Bytes) {
-        match codec::parse(data.clone()) {
+        // Headers are typed lazily; check the ones the RFC requires to be well-formed before
+        // acting, so a malformed request gets 400 rather than a guess (RFC 4475 §3.1.2).
+        match codec::parse(data.clone()).and_then(|m| m.validate().map(|()| m)) {
             Ok(msg) => {
                 if let Err(e) = self.ua.handle_message(now, msg, peer) {
                     tracing::debug!(%e, remote = %peer.addr, "SIP message refused");
@@ -481,6 +483,10 @@ impl Gateway {
 
     /// A message framed off a stream transport (already parsed by the framer).
     pub fn handle_sip_message(&mut self, now: Instant, peer: Peer, msg: Message) {
+        if msg.validate().is_err() {
+            // Answered as a malformed datagram is (400 naming the header, RFC 4475 §3.1.2).
+            return self.handle_sip(now, peer, msg.to_bytes());
+        }
         if let Err(e) = self.ua.handle_message(now, msg, peer) {
             tracing::debug!(%e, remote = %peer.addr, "SIP message refused");
         }

@@ -96,6 +96,9 @@ struct ServeArgs {
         hide_env_values = true
     )]
     api_participant_token: Option<String>,
+    /// Ring (180) this many milliseconds before answering an INVITE [default: 0].
+    #[arg(long = "answer-delay-ms", value_name = "MS")]
+    answer_delay_ms: Option<u32>,
 }
 
 fn parse_sip_listen(s: &str) -> Result<SipListen, String> {
@@ -123,6 +126,7 @@ fn load(args: ServeArgs) -> Result<Config, roomgate::config::ConfigError> {
         log_format: args.log_format,
         api_token: args.api_token,
         api_participant_token: args.api_participant_token,
+        answer_delay_ms: args.answer_delay_ms,
     })?;
     Ok(config)
 }

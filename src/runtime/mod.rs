@@ -39,7 +39,7 @@ pub mod sip;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use prometheus_client::registry::Registry;
@@ -183,6 +183,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         rtp_ports: (config.rtp.ports.first, config.rtp.ports.last),
         prompts: prompts::load(),
         seed: rand::rngs::OsRng.next_u64(),
+        answer_delay: Duration::from_millis(config.sip.answer_delay_ms.into()),
         ..GatewayConfig::default()
     };
     let meetings = Meetings::new(
@@ -205,7 +206,13 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let (sip_tx, sip_rx) = mpsc::channel(SIP_QUEUE);
     let sip_stop = CancellationToken::new();
     let sip_tasks = TaskTracker::new();
-    let sender = sip.spawn(sip_tx, SipLimits::default(), &sip_tasks, sip_stop.clone());
+    let limits = SipLimits {
+        max_connections: config.sip.max_connections as usize,
+        idle_timeout: Duration::from_secs(config.sip.idle_timeout_s.into()),
+        message_timeout: Duration::from_secs(config.sip.message_timeout_s.into()),
+        ..SipLimits::default()
+    };
+    let sender = sip.spawn(sip_tx, limits, &sip_tasks, sip_stop.clone());
     // Every leg's statistics each second for the live view, and the tick timed (ops).
     shard.send(media::ShardCommand::Observe {
         stats_every: Some(std::time::Duration::from_secs(1)),

@@ -363,10 +363,16 @@ impl SipSender {
                             Ok(Some(Frame::KeepAlive(KeepAlive::Pong))) => {}
                             Ok(None) => break,
                             Err(FramerError::Message(e)) => {
-                                // One well-framed but malformed message: it was consumed and
-                                // the stream goes on (its headers could not be trusted for a 400).
+                                // A whole message that does not parse: the stream is still
+                                // in step, so the engine answers it (400/505…) like a
+                                // datagram (RFC 3261 §8.2, RFC 4475 §3.1.2) and we read on.
                                 self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
                                 tracing::debug!(peer = %peer_addr, error = %e, "malformed SIP message on stream");
+                                if let Some(data) = framer.take_rejected() {
+                                    if self.inbound.send(SipIn::Datagram { peer, data }).await.is_err() {
+                                        break 'conn;
+                                    }
+                                }
                             }
                             Err(e) => {
                                 // §18.3: a stream whose framing is lost cannot be resynchronised.

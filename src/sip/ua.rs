@@ -906,6 +906,14 @@ impl UserAgent {
             let h = vec![(HeaderName::Unsupported, Bytes::from(unsupported.join(", ")))];
             return self.reply_simple(now, id, &req, StatusCode::BAD_EXTENSION, h);
         }
+        // §8.2.2.1: a Request-URI scheme we do not serve gets 416 (RFC 4475 §3.3.2, §3.3.3).
+        let scheme = req.uri.split(|&c| c == b':').next().unwrap_or_default();
+        if !["sip", "sips", "tel"]
+            .iter()
+            .any(|s| s.as_bytes().eq_ignore_ascii_case(scheme))
+        {
+            return self.reply_simple(now, id, &req, StatusCode::UNSUPPORTED_URI_SCHEME, vec![]);
+        }
         if let Some(to_tag) = wire::tag(&req.headers, HeaderName::To) {
             let key = DialogId {
                 call_id: wire::call_id(&req.headers).unwrap_or_default(),
@@ -2050,6 +2058,15 @@ mod tests {
         assert_eq!(r.status.0, 405);
         assert_eq!(r.headers.get(&HeaderName::Allow).unwrap(), ALLOW);
         assert!(t.events().is_empty());
+    }
+
+    #[test]
+    fn unknown_request_uri_scheme_gets_416() {
+        let mut t = T::new();
+        let mut r = t.req(Method::Options, 1, None);
+        r.uri = Bytes::from_static(b"soap.beep://127.0.0.1:3002");
+        t.feed(r);
+        assert_eq!(t.statuses(), vec![416]);
     }
 
     #[test]

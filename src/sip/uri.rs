@@ -338,10 +338,10 @@ impl PartialEq for TelUri {
         };
         digits(&self.number) == digits(&o.number)
             && self.params.len() == o.params.len()
-            && self
-                .params
-                .iter()
-                .all(|p| find_param(&o.params, &p.name).is_some_and(|q| param_values_eq(p, q)))
+            && self.params.iter().all(|p| {
+                let p = find_param(&self.params, &p.name).expect("p is in self");
+                find_param(&o.params, &p.name).is_some_and(|q| param_values_eq(p, q))
+            })
     }
 }
 
@@ -908,5 +908,20 @@ mod tests {
             s.password.as_deref(),
             Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
         );
+    }
+
+    #[test]
+    fn repeated_parameters_keep_equality_reflexive() {
+        // Fuzzer find (sip_message): `;p=…;p=…` compared unequal to itself.
+        for raw in [
+            "sip:user@example.com;p=a;p=b",
+            "sip:user@example.com?h=a&h=b",
+            "tel:+1-555;p=a;p=b",
+        ] {
+            let u = Uri::parse(&Bytes::from_static(raw.as_bytes())).unwrap();
+            assert_eq!(u, u.clone(), "{raw}");
+            let back = Uri::parse(&Bytes::from(u.to_string())).unwrap();
+            assert_eq!(back, u, "{raw}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod room;
+pub mod ua;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -228,5 +229,113 @@ pub fn assert_sipp_ok(rg: &Roomgate, out: &Output, what: &str) {
             errs,
             rg.log_text()
         );
+    }
+}
+
+/// Path of a SIPp scenario in fixtures/sipp.
+pub fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sipp")
+        .join(name)
+}
+
+/// Starts one SIPp scenario in the background (for tests that act on the call while it runs,
+/// e.g. end the meeting through the API); wait with [`wait_sipp`].
+pub fn sipp_spawn(rg: &Roomgate, scenario_name: &str, transport: &str, extra: &[&str]) -> Child {
+    let local = free_port();
+    let media = free_port();
+    Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario(scenario_name))
+        .arg(format!("127.0.0.1:{}", rg.sip_port))
+        .args(["-i", "127.0.0.1", "-p", &local.to_string()])
+        .args(["-mp", &media.to_string()])
+        .args(["-t", transport, "-s", "1000", "-m", "1", "-d", "500"])
+        .args(["-timeout", "60s", "-timeout_error", "-nostdin"])
+        .args(["-trace_err", "-error_file"])
+        .arg(rg.dir.join(format!("{scenario_name}-{local}.errors")))
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp runs (apt-get install sip-tester)")
+}
+
+/// Waits for a background SIPp run (bounded by its own `-timeout`).
+pub fn wait_sipp(child: Child) -> Output {
+    child.wait_with_output().expect("sipp reaped")
+}
+
+/// Asserts that a SIPp run failed (the scenario saw something other than what it expects):
+/// used to show a scenario can fail.
+pub fn assert_sipp_failed(out: &Output, what: &str) {
+    assert!(
+        !out.status.success(),
+        "{what}: sipp succeeded but should have failed\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The participants of a meeting as the API lists them (JSON array).
+pub fn participants(rg: &Roomgate, meeting: &str) -> Vec<serde_json::Value> {
+    let (status, body) = rg.api(
+        "GET",
+        &format!("/api/v1/meetings/{meeting}/participants"),
+        None,
+    );
+    assert_eq!(status, 200, "participants of {meeting}: {body}");
+    serde_json::from_str(&body).expect("participants JSON array")
+}
+
+/// Polls until `cond` holds, at most `limit`; returns whether it did. Not a timing assertion:
+/// the limit only bounds a test that would otherwise hang.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(50));
+    }
+    cond()
+}
+
+/// Resident memory of a process in KiB (Linux /proc), if it is still running.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+impl Roomgate {
+    /// The process id (for memory and liveness checks).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Whether the process is still running (it has not crashed).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.as_mut().expect("running").try_wait(), Ok(None))
+    }
+
+    pub fn sip_udp(&self) -> SocketAddr {
+        ([127, 0, 0, 1], self.sip_port).into()
+    }
+}
+
+impl Roomgate {
+    /// Starts with a TOML config file (e.g. `[sip]` limits) beside the usual flags.
+    pub fn start_with_config(toml: &str, extra: &[&str]) -> Roomgate {
+        let dir = scratch_dir("roomgate");
+        let path = dir.join("roomgate.toml");
+        std::fs::write(&path, toml).expect("config file");
+        let mut args = vec!["--config", path.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        Self::start_in(dir.clone(), &args)
     }
 }

@@ -51,6 +51,9 @@ pub struct Framer {
     limits: ParseLimits,
     /// How far the end-of-headers search got, so a slow sender costs O(n) overall.
     scanned: usize,
+    /// The bytes of the last whole message that failed to parse ([`FramerError::Message`]),
+    /// so the transport can have it answered 400 like a datagram (RFC 3261 §8.2, RFC 4475).
+    rejected: Option<Bytes>,
 }
 
 impl Framer {
@@ -62,6 +65,7 @@ impl Framer {
             buf: BytesMut::with_capacity(4096),
             limits,
             scanned: 0,
+            rejected: None,
         }
     }
 
@@ -108,9 +112,17 @@ impl Framer {
         }
         let frame: Bytes = self.buf.split_to(total).freeze();
         self.scanned = 0;
-        parse_stream_message(frame, &self.limits)
+        parse_stream_message(frame.clone(), &self.limits)
             .map(|m| Some(Frame::Message(m)))
-            .map_err(FramerError::Message)
+            .map_err(|e| {
+                self.rejected = Some(frame);
+                FramerError::Message(e)
+            })
+    }
+
+    /// Takes the bytes of the message the last [`FramerError::Message`] was about.
+    pub fn take_rejected(&mut self) -> Option<Bytes> {
+        self.rejected.take()
     }
 
     /// Length of the head including the blank line, once it is buffered.
