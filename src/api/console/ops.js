@@ -40,8 +40,21 @@ export function opsView(root, legId) {
   let lastMessage = 0;
   let available = true;
 
+  /** The API nests live figures under `stats` and names the transport `protocol`; the table
+   *  reads one flat record. */
+  function flatten(leg) {
+    const s = leg.stats || {};
+    const flat = { ...leg, ...s };
+    delete flat.stats;
+    if (leg.protocol !== undefined) flat.transport ??= leg.protocol;
+    if (s.loss_total !== undefined) flat.loss ??= s.loss_total;
+    if (s.loss_20s !== undefined) flat.loss_window ??= s.loss_20s;
+    return flat;
+  }
+
   /** Folds a (partial) leg into what we know, and records a sparkline point. */
-  function merge(leg) {
+  function merge(raw) {
+    const leg = flatten(raw);
     const id = String(leg.id);
     const prev = legs.get(id) || {};
     const next = { ...prev, ...leg, id: leg.id };
