@@ -314,6 +314,7 @@ mod tests {
 
     #[test]
     fn interval_is_deterministic_and_within_rfc_bounds() {
+        // These check the computed RFC 3550 §6.3.1 interval (a value), not elapsed time.
         let mut a = SmallRng::seed_from_u64(1);
         let mut b = SmallRng::seed_from_u64(1);
         for initial in [true, false] {
