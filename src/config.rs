@@ -193,6 +193,26 @@ pub struct SipConfig {
     /// A message that started arriving on TCP must be complete within this (slowloris).
     /// Default 10.
     pub message_timeout_s: u32,
+    /// Accounts for answering digest challenges (401/407) to dial-out INVITEs. Default none.
+    pub credentials: Vec<SipCredential>,
+}
+
+/// `[[sip.credentials]]`: one account, for one realm or (without `realm`) for any.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SipCredential {
+    pub realm: Option<String>,
+    pub username: String,
+    pub password: String,
+}
+
+impl fmt::Debug for SipCredential {
+    // The password is a secret: never let it reach a log line through `{:?}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipCredential")
+            .field("realm", &self.realm)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[http]`
@@ -315,6 +335,7 @@ impl Default for Config {
                 max_connections: 4096,
                 idle_timeout_s: 600,
                 message_timeout_s: 10,
+                credentials: Vec::new(),
             },
             http: HttpConfig {
                 listen: "127.0.0.1:8080".parse().expect("literal address"),
@@ -486,6 +507,7 @@ impl Config {
                 "max_connections" => self.sip.max_connections = as_count(&field, v, 1_000_000)?,
                 "idle_timeout_s" => self.sip.idle_timeout_s = as_count(&field, v, 86_400)?,
                 "message_timeout_s" => self.sip.message_timeout_s = as_count(&field, v, 3_600)?,
+                "credentials" => self.sip.credentials = read_credentials(&field, v)?,
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
         }
@@ -625,6 +647,42 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `[[sip.credentials]]`: an array of `{ realm?, username, password }` tables.
+fn read_credentials(field: &str, v: &toml::Value) -> Result<Vec<SipCredential>, ConfigError> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| ConfigError::invalid(field, "expected an array of tables"))?;
+    let mut out = Vec::with_capacity(arr.len());
+    for (i, item) in arr.iter().enumerate() {
+        let f = format!("{field}[{i}]");
+        let t = item
+            .as_table()
+            .ok_or_else(|| ConfigError::invalid(&f, "expected a table"))?;
+        let (mut realm, mut username, mut password) = (None, None, None);
+        for (key, v) in t {
+            let kf = format!("{f}.{key}");
+            let s = as_str(&kf, v)?.to_string();
+            match key.as_str() {
+                "realm" => realm = Some(s),
+                "username" if s.is_empty() => {
+                    return Err(ConfigError::invalid(kf, "must not be empty"))
+                }
+                "username" => username = Some(s),
+                "password" => password = Some(s),
+                _ => return Err(ConfigError::invalid(kf, "unknown key")),
+            }
+        }
+        out.push(SipCredential {
+            realm,
+            username: username
+                .ok_or_else(|| ConfigError::invalid(format!("{f}.username"), "missing"))?,
+            password: password
+                .ok_or_else(|| ConfigError::invalid(format!("{f}.password"), "missing"))?,
+        });
+    }
+    Ok(out)
 }
 
 fn as_str<'a>(field: &str, v: &'a toml::Value) -> Result<&'a str, ConfigError> {
@@ -778,6 +836,37 @@ mod tests {
         assert_eq!((c.meetings.max_rooms, c.meetings.event_log), (20, 100));
         let e = Config::from_toml_str("[meetings]\nmax_participants = 0\n").unwrap_err();
         assert_eq!(e.field(), Some("meetings.max_participants"));
+    }
+
+    #[test]
+    fn sip_credentials() {
+        let c = Config::from_toml_str(
+            "[[sip.credentials]]\nrealm = \"pbx\"\nusername = \"gw\"\npassword = \"pw-secret-1\"\n\n[[sip.credentials]]\nusername = \"any\"\npassword = \"\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.sip.credentials.len(), 2);
+        assert_eq!(c.sip.credentials[0].realm.as_deref(), Some("pbx"));
+        assert_eq!(c.sip.credentials[1].realm, None);
+        assert!(!format!("{c:?}").contains("pw-secret-1"));
+        for (toml, field) in [
+            (
+                "[[sip.credentials]]\nusername = \"gw\"\n",
+                "sip.credentials[0].password",
+            ),
+            (
+                "[[sip.credentials]]\npassword = \"x\"\n",
+                "sip.credentials[0].username",
+            ),
+            (
+                "[[sip.credentials]]\nusername = \"a\"\npassword = \"b\"\nuser = \"c\"\n",
+                "sip.credentials[0].user",
+            ),
+            ("[sip]\ncredentials = \"x\"\n", "sip.credentials"),
+            ("[sip]\ncredentials = [1]\n", "sip.credentials[0]"),
+        ] {
+            let e = Config::from_toml_str(toml).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{toml}");
+        }
     }
 
     #[test]

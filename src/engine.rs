@@ -338,7 +338,11 @@ impl Leg {
             name: self.name.clone(),
             identity: self.identity.clone(),
             state: self.state,
-            meeting: self.meeting.clone(),
+            // A dial-out belongs to the meeting that placed it, answered or not.
+            meeting: self
+                .meeting
+                .clone()
+                .or_else(|| self.join_on_answer.as_ref().map(|(m, _)| m.clone())),
             participant: self.participant,
             room: self.room,
             audio_codec: neg.map(|n| n.audio.codec.name.clone()),
@@ -603,12 +607,7 @@ impl Gateway {
         let id = LegId(self.next_leg);
         self.next_leg += 1;
         let name = req.name.clone().unwrap_or_else(|| user.clone());
-        // Known once the dialog exists (on the answer); the INVITE's own id until then.
-        let call_id = self
-            .ua
-            .dialog(call)
-            .map(|d| d.id.call_id.clone())
-            .unwrap_or_default();
+        let call_id = self.ua.call_id(call).unwrap_or_default().to_owned();
         let mut leg = Leg::new(
             id,
             call,

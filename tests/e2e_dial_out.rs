@@ -4,41 +4,9 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-use support::{free_port, Roomgate};
-
-fn uas(scenario: Option<&str>, port: u16, dir: &std::path::Path) -> Child {
-    let mut cmd = Command::new("sipp");
-    match scenario {
-        Some(s) => cmd.arg("-sf").arg(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fixtures/sipp")
-                .join(s),
-        ),
-        None => cmd.args(["-sn", "uas"]),
-    };
-    cmd.args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
-        .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sipp runs (apt-get install sip-tester)")
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "sipp did not finish");
-        sleep(Duration::from_millis(50));
-    }
-}
+use support::{free_port, sipp_uas as uas, wait_exit, Roomgate};
 
 fn participants(rg: &Roomgate) -> serde_json::Value {
     let (status, body) = rg.api("GET", "/api/v1/meetings/1000/participants", None);

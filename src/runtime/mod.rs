@@ -54,6 +54,7 @@ use crate::api::{self, ApiMetrics, ApiState, Tokens};
 use crate::config::{Config, LogFormat};
 use crate::engine::{Gateway, GatewayConfig};
 use crate::meeting::{BreakoutOptions, Limits, MeetingSpec, Meetings};
+use crate::sip::digest::Credential;
 use crate::sip::ua::UaConfig;
 use crate::store::{Store, StoreWriter};
 use media::MediaShard;
@@ -172,6 +173,16 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let gateway_cfg = GatewayConfig {
         ua: UaConfig {
             sent_by: first.to_string(),
+            credentials: config
+                .sip
+                .credentials
+                .iter()
+                .map(|c| Credential {
+                    realm: c.realm.clone(),
+                    username: c.username.clone(),
+                    password: c.password.clone(),
+                })
+                .collect(),
             ..UaConfig::default()
         },
         media_address: media_ip,

@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod dialog;
+pub mod digest;
 pub mod header;
 pub mod message;
 pub mod reject;

@@ -74,6 +74,8 @@
 //!   200 and passed up; other INFO bodies get 415 with Accept.
 
 use crate::sip::dialog::{Dialog, DialogId, Refresher, SessionTimer, SessionTimerConfig};
+use crate::sip::digest::{self, Credential};
+use crate::sip::header::AuthHeader;
 use crate::sip::message::{HeaderName, Message, Method, Request, Response, StatusCode};
 use crate::sip::transaction::{
     self, wire, Event, Peer, TimerConfig, TransactionError, TransactionId, TransactionLayer,
@@ -125,6 +127,8 @@ pub struct UaConfig {
     /// Live server transactions outside dialogs before new requests get 503
     /// ([`TransactionLayer::set_max_out_of_dialog`]).
     pub max_out_of_dialog: usize,
+    /// Accounts for answering 401/407 challenges to the calls we place (RFC 3261 §22.2).
+    pub credentials: Vec<Credential>,
 }
 
 impl Default for UaConfig {
@@ -136,6 +140,7 @@ impl Default for UaConfig {
             contact_user: "roomgate".into(),
             server: Some(concat!("roomgate/", env!("CARGO_PKG_VERSION")).into()),
             max_out_of_dialog: transaction::DEFAULT_MAX_OUT_OF_DIALOG,
+            credentials: Vec::new(),
         }
     }
 }
@@ -390,6 +395,9 @@ struct Call {
     provisional_seen: bool,
     /// Hung up before any provisional response: CANCEL as soon as one arrives.
     cancel_pending: bool,
+    /// Realms whose challenge we answered already (a second one means wrong credentials,
+    /// unless it says the nonce was stale).
+    auth_realms: Vec<String>,
 }
 
 impl Call {
@@ -457,6 +465,12 @@ impl UserAgent {
     }
 
     /// The dialog of `call`, once answered.
+    /// The Call-ID of `call` (from its INVITE: known before any dialog exists).
+    pub fn call_id(&self, call: CallHandle) -> Option<&str> {
+        let c = self.calls.get(&call)?;
+        std::str::from_utf8(c.invite.headers.get(&HeaderName::CallId)?).ok()
+    }
+
     pub fn dialog(&self, call: CallHandle) -> Option<&Dialog> {
         self.calls.get(&call)?.dialog.as_ref()
     }
@@ -743,6 +757,7 @@ impl UserAgent {
                 outgoing: true,
                 provisional_seen: false,
                 cancel_pending: false,
+                auth_realms: Vec::new(),
             },
         );
         self.process_layer(now);
@@ -994,6 +1009,7 @@ impl UserAgent {
                 outgoing: false,
                 provisional_seen: false,
                 cancel_pending: false,
+                auth_realms: Vec::new(),
             },
         );
         self.events.push_back(UaEvent::IncomingCall {
@@ -1287,6 +1303,10 @@ impl UserAgent {
             }
             return;
         }
+        if matches!(status.0, 401 | 407) && !c.ended && self.answer_challenge(now, h, &resp) {
+            return;
+        }
+        let c = self.calls.get_mut(&h).expect("checked by caller");
         if status == StatusCode::INTERVAL_TOO_BRIEF && !c.ended {
             // RFC 4028 §7.1: try once more with the Min-SE the UAS wants.
             if let Some(min) = wire::min_se(&resp.headers) {
@@ -1300,8 +1320,110 @@ impl UserAgent {
         self.remove(h);
     }
 
-    /// Re-sends our INVITE with a new branch and CSeq and a larger Session-Expires.
+    /// Re-sends our INVITE with a larger Session-Expires (RFC 4028 §7.1).
     fn retry_invite(&mut self, now: Instant, h: CallHandle, interval: u32) {
+        let interval = interval.to_string();
+        if !self.resend_invite(now, h, |headers| {
+            headers.set(HeaderName::SessionExpires, interval.clone());
+            headers.set(HeaderName::MinSe, interval);
+        }) {
+            self.end(h, EndReason::Refused(StatusCode::INTERVAL_TOO_BRIEF));
+            self.remove(h);
+        }
+    }
+
+    /// Answers a 401/407 to our INVITE with credentials (RFC 3261 §22.2): the same INVITE with
+    /// a new branch and CSeq and an Authorization (401) or Proxy-Authorization (407) for each
+    /// challenge. False when we cannot or should not (no credentials, unsupported scheme, or
+    /// the realm refused our credentials already).
+    fn answer_challenge(&mut self, now: Instant, h: CallHandle, resp: &Response) -> bool {
+        if self.cfg.credentials.is_empty() {
+            return false;
+        }
+        let (asks, answers) = if resp.status.0 == 401 {
+            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
+        } else {
+            (
+                HeaderName::ProxyAuthenticate,
+                HeaderName::ProxyAuthorization,
+            )
+        };
+        let c = self.calls.get(&h).expect("checked by caller");
+        // RFC 8760 §2.4: of several challenges for one realm, answer the first we support.
+        let mut chosen: Vec<AuthHeader> = Vec::new();
+        for ch in resp
+            .headers
+            .typed_lines::<AuthHeader>(&asks)
+            .unwrap_or_default()
+        {
+            if !digest::supported(&ch) {
+                continue;
+            }
+            let realm = ch.param("realm").map(|r| r.into_owned());
+            if chosen
+                .iter()
+                .any(|o| o.param("realm").map(|r| r.into_owned()) == realm)
+            {
+                continue;
+            }
+            let stale = ch
+                .param("stale")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            if realm
+                .as_ref()
+                .is_some_and(|r| c.auth_realms.contains(r) && !stale)
+            {
+                // §22.2: a fresh challenge for credentials we already sent means they were
+                // refused; trying again would loop.
+                return false;
+            }
+            chosen.push(ch);
+        }
+        if chosen.is_empty() {
+            return false;
+        }
+        let uri = String::from_utf8_lossy(&c.invite.uri).into_owned();
+        let body = c.invite.body.clone();
+        let mut lines = Vec::with_capacity(chosen.len());
+        for ch in &chosen {
+            let cnonce = format!("{:016x}", self.rng.gen::<u64>());
+            let req = digest::RequestLine {
+                method: "INVITE",
+                uri: &uri,
+                body: &body,
+            };
+            match digest::authorize(ch, &self.cfg.credentials, &req, &cnonce, 1) {
+                Ok(a) => lines.push(a.to_string()),
+                Err(e) => {
+                    tracing::info!(error = %e, "cannot answer the challenge to our INVITE");
+                    return false;
+                }
+            }
+        }
+        let c = self.calls.get_mut(&h).expect("checked by caller");
+        for ch in &chosen {
+            if let Some(r) = ch.param("realm") {
+                if !c.auth_realms.iter().any(|x| x == r.as_ref()) {
+                    c.auth_realms.push(r.into_owned());
+                }
+            }
+        }
+        self.resend_invite(now, h, |headers| {
+            headers.remove(&answers);
+            for l in lines {
+                headers.push(answers.clone(), l);
+            }
+        })
+    }
+
+    /// Re-sends our INVITE with a new branch and the next CSeq (§8.1.3.5, §22.2), after
+    /// `edit` changed its headers. False if it could not be sent.
+    fn resend_invite(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        edit: impl FnOnce(&mut crate::sip::Headers),
+    ) -> bool {
         let c = self.calls.get(&h).expect("checked by caller");
         let (transport, destination) = (c.source.transport, c.source);
         let mut invite = c.invite.clone();
@@ -1311,21 +1433,18 @@ impl UserAgent {
         invite
             .headers
             .set(HeaderName::CSeq, format!("{seq} INVITE"));
-        invite
-            .headers
-            .set(HeaderName::SessionExpires, interval.to_string());
-        invite.headers.set(HeaderName::MinSe, interval.to_string());
+        edit(&mut invite.headers);
         match self.layer.send_request(now, invite.clone(), destination) {
             Ok(id) => {
                 self.client_txns.insert(id, (h, Purpose::Invite));
                 let c = self.calls.get_mut(&h).expect("checked by caller");
                 c.invite = invite;
                 c.invite_txn = id;
+                // §9.1: a CANCEL must wait for a provisional response to the new INVITE.
+                c.provisional_seen = false;
+                true
             }
-            Err(_) => {
-                self.end(h, EndReason::Refused(StatusCode::INTERVAL_TOO_BRIEF));
-                self.remove(h);
-            }
+            Err(_) => false,
         }
     }
 

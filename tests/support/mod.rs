@@ -339,3 +339,37 @@ impl Roomgate {
         Self::start_in(dir.clone(), &args)
     }
 }
+
+/// A SIPp UAS on `127.0.0.1:port` playing a room system that roomgate dials: SIPp's built-in
+/// `uas` or a scenario from fixtures/sipp; one call, then it exits (0 if the call went to plan).
+pub fn sipp_uas(scenario: Option<&str>, port: u16, dir: &std::path::Path) -> Child {
+    let mut cmd = Command::new("sipp");
+    match scenario {
+        Some(s) => cmd.arg("-sf").arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/sipp")
+                .join(s),
+        ),
+        None => cmd.args(["-sn", "uas"]),
+    };
+    cmd.args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
+        .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp runs (apt-get install sip-tester)")
+}
+
+/// Waits (at most 40 s) for a peer process to exit.
+pub fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "sipp did not finish");
+        sleep(Duration::from_millis(50));
+    }
+}
