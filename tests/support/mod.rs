@@ -3,6 +3,7 @@
 //! SIGTERM (the graceful path) when the handle drops.
 #![allow(dead_code)]
 
+pub mod baresip;
 pub mod room;
 pub mod ua;
 
