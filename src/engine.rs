@@ -1677,26 +1677,38 @@ impl Gateway {
     }
 
     /// "You are in breakout room 3" / "You are in the main session".
+    /// Tells a participant where it now is: a spoken prompt, and the far end's name on its
+    /// screen through a connected-identity UPDATE (RFC 4916) for peers that allow UPDATE.
     fn announce_place(&mut self, now: Instant, leg: LegId) {
         let Some(l) = self.legs.get(&leg) else { return };
-        let (Some(meeting), Some(place)) = (l.meeting.clone(), l.room) else {
+        let (Some(meeting), Some(place), call) = (l.meeting.clone(), l.room, l.call) else {
             return;
         };
+        let label = self.meetings.place_label(&meeting, place).ok().flatten();
         let names = match place {
             Place::Main => vec!["main_session"],
-            Place::Room(room) => {
-                let n = self
-                    .meetings
-                    .breakouts(now, &meeting)
-                    .ok()
-                    .and_then(|b| b.rooms.iter().position(|r| r.id == room))
-                    .map(|i| i as u32 + 1);
+            Place::Room(_) => {
                 let mut v = vec!["breakout_room"];
-                v.extend(n.map(number_words).unwrap_or_default());
+                v.extend(
+                    label
+                        .as_ref()
+                        .and_then(|l| l.room_number)
+                        .map(number_words)
+                        .unwrap_or_default(),
+                );
                 v
             }
         };
         self.play(PromptTarget::Leg(leg), &names);
+        if let Some(label) = label {
+            match self.ua.update_identity(now, call, &label.name) {
+                Ok(true) => {
+                    tracing::debug!(leg = leg.0, name = %label.name, "connected identity updated")
+                }
+                Ok(false) => {}
+                Err(e) => tracing::debug!(leg = leg.0, error = %e, "no connected-identity update"),
+            }
+        }
     }
 
     fn prompt_ms(&self, names: &[&str]) -> u64 {

@@ -70,6 +70,15 @@ pub struct ParticipantView {
     pub muted: bool,
 }
 
+/// What a place is called ([`crate::meeting::Meetings::place_label`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlaceLabel {
+    /// The meeting's name (main session) or the breakout room's.
+    pub name: String,
+    /// 1-based position of a breakout room among the meeting's rooms.
+    pub room_number: Option<u32>,
+}
+
 /// A meeting in a list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingSummary {
@@ -311,6 +320,30 @@ impl Meeting {
                 .collect(),
             seconds_left,
         })
+    }
+
+    /// What a place is called, for telling a participant where it is: the meeting's name
+    /// for the main session, else the breakout room's name and its 1-based number. Cheap
+    /// (no views built): it runs on every move.
+    pub(crate) fn place_label(&self, place: Place) -> Option<PlaceLabel> {
+        match place {
+            Place::Main => Some(PlaceLabel {
+                name: self.name.clone(),
+                room_number: None,
+            }),
+            Place::Room(room) => {
+                let b = self.breakouts.as_ref()?;
+                let (k, (_, r)) = b
+                    .rooms
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (id, _))| **id == room)?;
+                Some(PlaceLabel {
+                    name: r.name.clone(),
+                    room_number: u32::try_from(k + 1).ok(),
+                })
+            }
+        }
     }
 
     pub(crate) fn summary(&self) -> MeetingSummary {

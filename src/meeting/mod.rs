@@ -87,5 +87,5 @@ pub use event::{Event, EventKind, LeaveReason, MediaCommand};
 pub use ids::{
     Actor, MeetingId, MeetingKey, ParsePlaceError, ParticipantId, Place, Role, RoomId, RoomKey,
 };
-pub use meeting::{MeetingSummary, MeetingView, ParticipantView};
+pub use meeting::{MeetingSummary, MeetingView, ParticipantView, PlaceLabel};
 pub use registry::Meetings;

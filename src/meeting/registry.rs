@@ -6,7 +6,9 @@ use std::time::Instant;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-use super::meeting::{Ctx, Meeting, MeetingSummary, MeetingView, Outputs, ParticipantView};
+use super::meeting::{
+    Ctx, Meeting, MeetingSummary, MeetingView, Outputs, ParticipantView, PlaceLabel,
+};
 use super::{
     Actor, BreakoutsView, Command, Event, EventKind, JoinRequest, Limits, MediaCommand,
     MeetingError, MeetingKey, MeetingSpec, Outcome, ParticipantId, Place,
@@ -109,6 +111,11 @@ impl Meetings {
     /// One meeting in full; `now` computes `seconds_left`.
     pub fn get(&self, now: Instant, id: &str) -> Result<MeetingView, MeetingError> {
         Ok(self.meeting(id)?.view(now))
+    }
+
+    /// What `place` in meeting `id` is called; `None` for a room that does not exist.
+    pub fn place_label(&self, id: &str, place: Place) -> Result<Option<PlaceLabel>, MeetingError> {
+        Ok(self.meeting(id)?.place_label(place))
     }
 
     /// The media plane's handle for a meeting.

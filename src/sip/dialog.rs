@@ -5,8 +5,10 @@
 //! builds our requests inside the dialog (§12.2.1.1, loose and strict routing) and checks the
 //! ordering of the peer's (§12.2.2). The UA core ([`crate::sip::ua`]) owns dialogs.
 
+use crate::sip::header::{AddressHeader, TypedHeader};
 use crate::sip::message::{HeaderName, Headers, Method, Request};
 use crate::sip::transaction::{wire, Peer};
+use crate::sip::uri::NameAddr;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -175,6 +177,21 @@ impl Dialog {
                 self.remote_target = uri;
             }
         }
+    }
+
+    /// Our identity as the peer sees it in From of our requests: URI and display name.
+    pub fn local_identity(&self) -> Option<AddressHeader> {
+        AddressHeader::parse(&self.local_uri).ok()
+    }
+
+    /// Changes the display name we present in From of our requests (RFC 4916 §4.1: the URI
+    /// and display name of From may change mid-dialog, the tag never does). The URI is kept.
+    pub fn set_local_display_name(&mut self, name: &str) {
+        let Some(mut id) = self.local_identity() else {
+            return;
+        };
+        id.addr = NameAddr::new(id.addr.uri).with_display_name(name);
+        self.local_uri = Bytes::from(id.to_string());
     }
 
     /// A new request inside the dialog (§12.2.1.1): the next local CSeq, Request-URI and Route
@@ -398,6 +415,24 @@ mod tests {
         );
         let info = d.request(Method::Info, "SIP/2.0/UDP gw;branch=z9hG4bKc".into());
         assert_eq!(wire::cseq(&info.headers), Some((102, Method::Info)));
+    }
+
+    #[test]
+    fn local_display_name_changes_but_uri_and_tag_stay() {
+        let inv = invite(&[]);
+        let mut d = Dialog::uas(&inv, "lt", 100, peer()).unwrap();
+        let before = d.local_identity().unwrap();
+        d.set_local_display_name("Room \"2\"");
+        let after = d.local_identity().unwrap();
+        assert_eq!(after.addr.display_name().as_deref(), Some("Room \"2\""));
+        assert_eq!(after.uri(), before.uri());
+        let update = d.request(Method::Update, "SIP/2.0/UDP gw;branch=z9hG4bKu".into());
+        assert_eq!(
+            wire::tag(&update.headers, HeaderName::From).as_deref(),
+            Some("lt")
+        );
+        let from = String::from_utf8_lossy(update.headers.get(&HeaderName::From).unwrap());
+        assert!(from.starts_with("\"Room \\\"2\\\"\" <"), "{from}");
     }
 
     #[test]

@@ -91,7 +91,7 @@ use std::time::{Duration, Instant};
 /// Methods we implement (the Allow header of §20.5).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE";
 /// Option-tags we support (Supported, §20.37).
-pub const SUPPORTED: &[&str] = &["timer"];
+pub const SUPPORTED: &[&str] = &["timer", "from-change"];
 /// INFO bodies we accept: what room systems send for keys and for picture_fast_update.
 pub const INFO_TYPES: &[&str] = &[
     "application/dtmf-relay",
@@ -858,6 +858,44 @@ impl UserAgent {
         body: Bytes,
     ) -> Result<(), UaError> {
         self.send_in_dialog(now, call, Method::Info, Some(content_type), body)
+    }
+
+    /// Tells the peer who it is now connected to (RFC 4916 connected identity): an UPDATE
+    /// without a body (RFC 3311 §5.1, so the media session is untouched) whose From carries
+    /// `display_name` and whose P-Asserted-Identity (RFC 3325) asserts it. Room systems show
+    /// it as the far end's name. Returns false, sending nothing, when the peer does not allow
+    /// UPDATE (a re-INVITE would renegotiate media for a cosmetic change).
+    pub fn update_identity(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        display_name: &str,
+    ) -> Result<bool, UaError> {
+        let via = self.new_via(call);
+        let c = self.calls.get_mut(&call).ok_or(UaError::NoSuchCall)?;
+        if c.state != CallState::Established {
+            return Err(UaError::InvalidState("the call is not established"));
+        }
+        if !c.peer_allows_update {
+            return Ok(false);
+        }
+        let transport = c.source.transport;
+        let dialog = c.dialog.as_mut().expect("established calls have a dialog");
+        dialog.set_local_display_name(display_name);
+        let asserted = dialog.local_identity().map(|id| id.addr.to_string());
+        let mut req = dialog.request(Method::Update, via);
+        let peer = dialog.peer;
+        if let Some(a) = asserted {
+            req.headers.push(HeaderName::PAssertedIdentity, a);
+        }
+        req.headers
+            .push(HeaderName::Contact, self.contact(transport));
+        req.headers
+            .push(HeaderName::Supported, SUPPORTED.join(", "));
+        let id = self.layer.send_request(now, req, peer)?;
+        self.client_txns.insert(id, (call, Purpose::Other));
+        self.process_layer(now);
+        Ok(true)
     }
 
     /// Sends MESSAGE in the dialog.

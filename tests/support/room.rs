@@ -28,6 +28,8 @@ struct Shared {
     messages: AtomicU32,
     /// The last BYE roomgate sent, as text.
     last_bye: Mutex<Option<String>>,
+    /// (From, P-Asserted-Identity) of each UPDATE roomgate sent (RFC 4916 identity updates).
+    identities: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
 }
 
@@ -253,6 +255,15 @@ impl RoomSystem {
                         shared.byes.fetch_add(1, Ordering::Relaxed)
                     }
                     "INFO" => shared.infos.fetch_add(1, Ordering::Relaxed),
+                    "UPDATE" => {
+                        let get = |n| header(&msg, n).unwrap_or_default().to_owned();
+                        shared
+                            .identities
+                            .lock()
+                            .unwrap()
+                            .push((get("From"), get("P-Asserted-Identity")));
+                        0
+                    }
                     "MESSAGE" => shared.messages.fetch_add(1, Ordering::Relaxed),
                     _ if method.starts_with("SIP/") || method == "ACK" => continue,
                     _ => 0,
@@ -319,6 +330,10 @@ impl RoomSystem {
     }
     pub fn byes(&self) -> u32 {
         self.shared.byes.load(Ordering::Relaxed)
+    }
+    /// (From, P-Asserted-Identity) of every UPDATE received, oldest first.
+    pub fn identities(&self) -> Vec<(String, String)> {
+        self.shared.identities.lock().unwrap().clone()
     }
     pub fn last_bye(&self) -> Option<String> {
         self.shared.last_bye.lock().unwrap().clone()
