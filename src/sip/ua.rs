@@ -2302,7 +2302,10 @@ mod tests {
             r.headers.get(&HeaderName::Accept).unwrap(),
             "application/sdp"
         );
-        assert_eq!(r.headers.get(&HeaderName::Supported).unwrap(), "timer");
+        assert_eq!(
+            r.headers.get(&HeaderName::Supported).unwrap(),
+            "timer, from-change"
+        );
         assert!(r.headers.to().unwrap().tag().is_some());
     }
 
