@@ -13,13 +13,16 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 RATE=${1:-1000}; SECS=${2:-60}; CONC=${3:-10000}
 CALLS=$((RATE * SECS))
-# Each established leg holds 2 RTP sockets: raise the open-file limit as far as allowed, and
-# hold no more calls than it can carry (say so when that is fewer than asked).
+# Each established leg holds 2 RTP sockets: raise the open-file limit (root may raise the hard
+# limit too), and hold no more calls than it can carry (say so when that is fewer than asked).
+# The held calls offer rtcp-mux (RFC 5761), so each holds one socket; HOLD_MEDIA=1 calls do not.
+SOCKS=1; [ "${HOLD_MEDIA:-0}" = 1 ] && SOCKS=2
+ulimit -Hn $((CONC * SOCKS + 4096)) 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 FDS=$(ulimit -n)
-if [ "$FDS" != unlimited ] && [ $((CONC * 2 + 1000)) -gt "$FDS" ]; then
-  echo "note: open-file limit $FDS carries at most $(((FDS - 1000) / 2)) legs (2 RTP sockets each); holding that many instead of $CONC"
-  CONC=$(((FDS - 1000) / 2))
+if [ "$FDS" != unlimited ] && [ $((CONC * SOCKS + 1000)) -gt "$FDS" ]; then
+  echo "note: open-file limit $FDS carries at most $(((FDS - 1000) / SOCKS)) legs ($SOCKS RTP sockets each); holding that many instead of $CONC"
+  CONC=$(((FDS - 1000) / SOCKS))
 fi
 if [ -z "${BIN:-}" ]; then
   CARGO_INCREMENTAL=0 cargo build --release -q
@@ -88,7 +91,15 @@ done
 echo "call rate: roomgate ${RG_RATE} calls/s, sipp-uas ${UAS_RATE} calls/s, ratio $(python3 -c "print(f'{$RG_RATE/max($UAS_RATE,1):.2f}')")"
 echo "roomgate RSS after the rate run: $(awk '/VmRSS/{print $2}' /proc/$RG/status) KiB"
 
-# Concurrent established calls: hold CONC calls; RSS growth per call.
+# Concurrent established calls: hold CONC calls; RSS growth per call. The issue asks for
+# signalling-only calls, so the held calls offer a=inactive (RFC 3264 §5.1) with rtcp-mux: the
+# dialog and its media socket exist, but no RTP flows (HOLD_MEDIA=1 holds plain sendrecv calls
+# instead, whose main-session mix then sends 50 packets/s to every one of them).
+HOLD_SCEN=$SCEN
+if [ "${HOLD_MEDIA:-0}" != 1 ]; then
+  HOLD_SCEN=$OUT/held_call.xml
+  sed 's/^\( *\)a=sendrecv$/\1a=inactive\n\1a=rtcp-mux/' "$SCEN" >"$HOLD_SCEN"
+fi
 rss() { awk '/VmRSS/{print $2}' /proc/$RG/status; }
 participants() {
   curl -fs -H "Authorization: Bearer $TOKEN" http://127.0.0.1:$HTTP/api/v1/meetings/1000/participants |
@@ -99,7 +110,7 @@ BEFORE=$(rss)
 mkdir -p "$OUT/held"
 HOLD_RATE=$(( RATE < 500 ? RATE : 500 ))
 HOLD_SECS=$(( CONC / HOLD_RATE + 60 ))
-( cd "$OUT/held" && exec timeout $((HOLD_SECS + 120)) sipp -sf "$SCEN" 127.0.0.1:$SIP -s 1000 \
+( cd "$OUT/held" && exec timeout $((HOLD_SECS + 120)) sipp -sf "$HOLD_SCEN" 127.0.0.1:$SIP -s 1000 \
     -i 127.0.0.1 -p 17000 -r $HOLD_RATE -m "$CONC" -l "$CONC" -d $((HOLD_SECS * 1000)) \
     -timeout $((HOLD_SECS + 100))s -nostdin -trace_stat -stf stat.csv -trace_rtt -rtt_freq 1 \
     >sipp.out 2>&1 ) &

@@ -208,6 +208,8 @@ pub enum Output {
         audio_rtcp: Option<SocketAddr>,
         video_rtp: Option<SocketAddr>,
         video_rtcp: Option<SocketAddr>,
+        /// RTCP multiplexed on the RTP port (RFC 5761), for audio and for video.
+        rtcp_mux: [bool; 2],
     },
     /// A command for the media plane.
     Media(media::MediaCommand),
@@ -1042,6 +1044,8 @@ impl Gateway {
 
     fn local_media(&self, ip: IpAddr, audio_port: u16, video_port: Option<u16>) -> LocalMedia {
         let mut local = LocalMedia::new(ip, audio_port, video_port);
+        // RFC 5761: one socket per stream when the peer agrees (both are bound until then).
+        local.rtcp_mux = true;
         // The media plane encodes G.722 and G.711; Opus waits for a codec library.
         local.audio_codecs = vec![AudioCodec::G722, AudioCodec::Pcmu, AudioCodec::Pcma];
         local
@@ -1074,6 +1078,10 @@ impl Gateway {
                 .and_then(|v| v.remote_rtp)
                 .filter(|_| !nm.remote_hold),
             video_rtcp: nm.video.as_ref().and_then(|v| v.remote_rtcp),
+            rtcp_mux: [
+                nm.audio.rtcp_mux,
+                nm.video.as_ref().is_some_and(|v| v.rtcp_mux),
+            ],
         };
         if changed {
             let params = media::LegParams {

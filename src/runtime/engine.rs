@@ -476,6 +476,7 @@ impl Engine {
                     audio_rtcp,
                     video_rtp,
                     video_rtcp,
+                    rtcp_mux,
                 } => {
                     self.ops.media_remote(leg.0, audio_rtcp);
                     wake_media |= self.to_media(ShardCommand::Peer {
@@ -484,6 +485,7 @@ impl Engine {
                         audio_rtcp,
                         video_rtp,
                         video_rtcp,
+                        rtcp_mux,
                     });
                 }
                 Output::Media(cmd) => {

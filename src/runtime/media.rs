@@ -49,6 +49,8 @@ pub enum ShardCommand {
         audio_rtcp: Option<SocketAddr>,
         video_rtp: Option<SocketAddr>,
         video_rtcp: Option<SocketAddr>,
+        /// RTP and RTCP share the RTP socket (RFC 5761), per stream: audio, video.
+        rtcp_mux: [bool; 2],
     },
     Media(MediaCommand),
     Close {
@@ -244,6 +246,11 @@ fn kind_index(k: PacketKind) -> usize {
 
 struct LegSockets {
     slot: usize,
+    ip: IpAddr,
+    /// Our RTP ports (audio, video): RTCP is on the next one unless muxed.
+    ports: [Option<u16>; 2],
+    /// RTCP rides on the RTP socket (RFC 5761); the RTCP socket is closed.
+    mux: [bool; 2],
     socks: [Option<UdpSocket>; 4],
     /// Where each stream goes; learned from received packets when the SDP gave none.
     remote: [Option<SocketAddr>; 4],
@@ -468,7 +475,9 @@ impl Shard {
                 audio_rtcp,
                 video_rtp,
                 video_rtcp,
+                rtcp_mux,
             } => {
+                self.set_mux(leg, rtcp_mux);
                 if let Some(l) = self.legs.get_mut(&leg) {
                     for (i, a) in [audio_rtp, audio_rtcp, video_rtp, video_rtcp]
                         .into_iter()
@@ -541,6 +550,9 @@ impl Shard {
         self.slots[slot] = Some(leg);
         let mut l = LegSockets {
             slot,
+            ip,
+            ports: [Some(audio_port), video_port],
+            mux: [false; 2],
             socks: [None, None, None, None],
             remote: [None; 4],
             learned: [false; 4],
@@ -565,6 +577,43 @@ impl Shard {
         // Keep what was bound so close() deregisters it on failure too.
         self.legs.insert(leg, l);
         result
+    }
+
+    /// Closes the RTCP socket of each stream that multiplexes RTCP on its RTP port (RFC 5761:
+    /// one socket per stream, half the descriptors), or binds it again if a later offer/answer
+    /// dropped the multiplexing.
+    fn set_mux(&mut self, leg: LegId, mux: [bool; 2]) {
+        let Some(l) = self.legs.get_mut(&leg) else {
+            return;
+        };
+        for (s, &on) in mux.iter().enumerate() {
+            let rtcp = 2 * s + 1;
+            let Some(port) = l.ports[s] else { continue };
+            if on == l.mux[s] {
+                continue;
+            }
+            l.mux[s] = on;
+            if on {
+                if let Some(mut sock) = l.socks[rtcp].take() {
+                    let _ = self.poll.registry().deregister(&mut sock);
+                }
+                continue;
+            }
+            let bound = UdpSocket::bind(SocketAddr::new(l.ip, port + 1)).and_then(|mut sock| {
+                self.poll.registry().register(
+                    &mut sock,
+                    Token(l.slot * 4 + rtcp),
+                    Interest::READABLE,
+                )?;
+                Ok(sock)
+            });
+            match bound {
+                Ok(sock) => l.socks[rtcp] = Some(sock),
+                Err(e) => {
+                    tracing::warn!(leg = leg.0, error = %e, "cannot bind the RTCP port again")
+                }
+            }
+        }
     }
 
     fn close(&mut self, leg: LegId) {
@@ -603,6 +652,7 @@ impl Shard {
                 Err(_) => return,
             };
             self.meter.rx_packets += 1;
+            let kind = l.demux(kind, &self.buf[..n]);
             if l.remote[kind] != Some(from) {
                 l.remote[kind] = Some(from);
                 l.learned[kind] = true;
@@ -630,6 +680,7 @@ impl Shard {
             self.meter.rx_packets += n as u64;
             for i in 0..n {
                 let (pkt, from) = self.batch.get(i);
+                let kind = l.demux(kind, pkt);
                 if let Some(from) = from {
                     if l.remote[kind] != Some(from) {
                         l.remote[kind] = Some(from);
@@ -652,8 +703,10 @@ impl Shard {
                     let Some(l) = self.legs.get(&t.leg) else {
                         continue;
                     };
-                    // RTCP goes out of the RTCP socket, RTP out of the RTP one (RFC 3550 §11).
-                    let (Some(sock), Some(to)) = (l.socks[i].as_ref(), l.remote[i]) else {
+                    // RTCP goes out of the RTCP socket, RTP out of the RTP one (RFC 3550 §11),
+                    // both out of the RTP one when multiplexed (RFC 5761 §4).
+                    let from = if i % 2 == 1 && l.mux[i / 2] { i - 1 } else { i };
+                    let (Some(sock), Some(to)) = (l.socks[from].as_ref(), l.remote[i]) else {
                         continue;
                     };
                     match sock.send_to(&t.bytes, to) {
@@ -669,6 +722,21 @@ impl Shard {
                     return;
                 }
             }
+        }
+    }
+}
+
+impl LegSockets {
+    /// Which stream a datagram received on socket `kind` belongs to: on a multiplexed RTP
+    /// socket, RTCP is told from RTP by the second octet (RFC 5761 §4: RTCP packet types
+    /// 192–223 fall where RTP's marker bit and payload types 64–95 would, which no dynamic
+    /// payload mapping uses).
+    fn demux(&self, kind: usize, pkt: &[u8]) -> usize {
+        let muxed = kind % 2 == 0 && self.mux[kind / 2];
+        if muxed && pkt.len() >= 2 && (192..=223).contains(&pkt[1]) {
+            kind + 1
+        } else {
+            kind
         }
     }
 }
