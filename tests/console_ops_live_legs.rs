@@ -185,6 +185,14 @@ async fn operator_sees_real_legs_and_a_move() {
     assert_eq!(m["to"], room.as_str());
     assert_eq!(m["by"], "host");
     b.wait_text("dl.facts", &room).await;
+    // The stream's 1-second `stats` messages keep the sparkline growing.
+    b.wait(
+        "a loss sparkline of at least 3 points from the stream",
+        "const l = document.querySelector('svg.spark.loss polyline');
+         return l && l.getAttribute('points').split(' ').length >= 3;",
+        json!([]),
+    )
+    .await;
     b.screenshot(&artifact("console-ops-live-leg.png")).await;
     b.quit();
     boardroom.hangup();
