@@ -9,7 +9,7 @@ use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
 use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
-use super::stats::{e_model, LegStats, PeerView, VideoStats};
+use super::stats::{e_model, LegStats, PeerReportRaw, PeerSenderInfo, PeerView, VideoStats};
 use super::video::VideoLeg;
 use super::{LegId, RoomKey};
 use std::time::Instant;
@@ -209,15 +209,35 @@ impl Leg {
         bytes
     }
 
-    /// Takes the peer's report blocks about our stream (from its SR or RR).
-    pub fn on_report_blocks(&mut self, blocks: &[ReportBlock], ntp_now: u64) {
+    /// Takes the peer's report blocks about our stream (from its SR, with its sender info, or
+    /// its RR), sent by `reporter`.
+    pub fn on_report_blocks(
+        &mut self,
+        reporter: u32,
+        sender: Option<PeerSenderInfo>,
+        blocks: &[ReportBlock],
+        ntp_now: u64,
+    ) {
         for b in blocks.iter().filter(|b| b.ssrc == self.ssrc) {
             let clock = self.codec.rtp_clock() as f32;
+            let count = self.peer_view.map_or(0, |p| p.report.count) + 1;
             self.peer_view = Some(PeerView {
                 fraction_lost: b.fraction_lost as f32 / 256.0,
                 cumulative_lost: b.cumulative_lost,
                 jitter_ms: b.jitter as f32 * 1000.0 / clock,
                 extended_highest_seq: b.extended_highest_seq,
+                report: PeerReportRaw {
+                    count,
+                    reporter_ssrc: reporter,
+                    source_ssrc: b.ssrc,
+                    sender,
+                    fraction_lost: b.fraction_lost,
+                    cumulative_lost: b.cumulative_lost,
+                    extended_highest_seq: b.extended_highest_seq,
+                    jitter: b.jitter,
+                    last_sr: b.last_sr,
+                    delay_since_last_sr: b.delay_since_last_sr,
+                },
             });
             if b.last_sr != 0 {
                 // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.

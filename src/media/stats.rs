@@ -15,6 +15,38 @@ pub struct PeerView {
     pub jitter_ms: f32,
     /// Extended highest sequence number it received.
     pub extended_highest_seq: u32,
+    /// The report as received, for capture (HEP to Homer).
+    pub report: PeerReportRaw,
+}
+
+/// The peer's last report of our stream field by field as it sent it (RFC 3550 §6.4.1/§6.4.2),
+/// so operators' tools (Homer) see the report itself, not only our reading of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerReportRaw {
+    /// How many reports of our stream the peer has sent (tells a new report from the last).
+    pub count: u64,
+    /// The reporter's SSRC.
+    pub reporter_ssrc: u32,
+    /// Our SSRC, the report block's subject.
+    pub source_ssrc: u32,
+    /// Sender info when the report came in an SR (PT 200), `None` for an RR (PT 201).
+    pub sender: Option<PeerSenderInfo>,
+    pub fraction_lost: u8,
+    pub cumulative_lost: i32,
+    pub extended_highest_seq: u32,
+    /// Interarrival jitter in RTP timestamp units.
+    pub jitter: u32,
+    pub last_sr: u32,
+    pub delay_since_last_sr: u32,
+}
+
+/// An SR's sender info (RFC 3550 §6.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerSenderInfo {
+    pub ntp: u64,
+    pub rtp_ts: u32,
+    pub packet_count: u32,
+    pub octet_count: u32,
 }
 
 /// A snapshot of one leg's media statistics.

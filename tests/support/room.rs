@@ -183,6 +183,16 @@ impl RoomSystem {
         &self.call_id
     }
 
+    /// The SSRC of our audio stream.
+    pub fn ssrc(&self) -> u32 {
+        0x5151_0000 ^ self.rtp_remote.port() as u32
+    }
+
+    /// The SSRC of roomgate's stream to us, once heard.
+    pub fn heard_ssrc(&self) -> Option<u32> {
+        self.shared.rx.lock().unwrap().ssrc
+    }
+
     /// Our RTP address, and roomgate's (from its answer).
     pub fn rtp_addrs(&self) -> (SocketAddr, SocketAddr) {
         (self.rtp_local, self.rtp_remote)
@@ -211,7 +221,7 @@ impl RoomSystem {
     fn start_rtcp(&mut self, rtcp: UdpSocket, to: SocketAddr) {
         let shared = self.shared.clone();
         let cname = format!("{}@127.0.0.1", self.name);
-        let ssrc: u32 = 0x5151_0000 ^ self.rtp_remote.port() as u32;
+        let ssrc = self.ssrc();
         self.threads.push(std::thread::spawn(move || {
             let start = Instant::now();
             let mut n = 0u64;
