@@ -1,6 +1,7 @@
 //! The operators' book of call legs: one record per leg, kept from the gateway's leg views and
 //! the media plane's statistics, the events operators watch (started, updated, moved, quality,
-//! stats, ended) and the call detail record written when a leg ends.
+//! ended; and every second one [`StatsBatch`] of every leg's figures), each serialized once
+//! into a [`LegMessage`] for all watchers, and the call detail record written when a leg ends.
 //!
 //! Pure: every entry point takes `now` (for windows) and a [`Wall`] (to stamp wall-clock
 //! times); the runtime reads the clocks and does the sending and storing.
@@ -199,7 +200,8 @@ pub struct Cdr {
     pub moves: Vec<MoveRecord>,
 }
 
-/// What operators are told, in order (`GET /api/v1/legs/events`).
+/// What operators are told, in order (`GET /api/v1/legs/events`), besides the per-second
+/// [`StatsBatch`].
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LegEvent {
