@@ -127,7 +127,15 @@ async fn run(
     shutdown: tokio_util::sync::CancellationToken,
     with_stats: bool,
 ) {
-    let LegSubscription { snapshot, mut live } = sub;
+    let LegSubscription {
+        snapshot,
+        mut live,
+        stats: mut interest,
+    } = sub;
+    if !with_stats {
+        // The engine writes no `stats` message for this watcher's sake.
+        interest.drop_interest();
+    }
     let first = serde_json::json!({"type": "snapshot", "legs": snapshot});
     if socket.send(text(&first)).await.is_err() {
         return;

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -16,7 +18,8 @@ use crate::engine::{LegEnd, LegState, LegView};
 use crate::media::LegStats;
 use crate::ops::hep::{HepProto, HepTransport};
 use crate::ops::legs::{
-    Cdr, LegBook, LegEvent, LegFilter, LegMessage, LegSubscription, OpsLeg, StatsBatch, Wall,
+    Cdr, LegBook, LegEvent, LegFilter, LegMessage, LegSubscription, OpsLeg, StatsBatch,
+    StatsInterest, Wall,
 };
 use crate::ops::metrics::{
     BandLabels, DirLabels, OpsMetrics, RoomCounts, RoomLabels, SipCounter, StateLabels,
@@ -64,6 +67,8 @@ pub struct OpsState {
     events: broadcast::Sender<LegMessage>,
     /// This second's `stats` message, written once for every watcher.
     batch: StatsBatch,
+    /// Subscribers that want the `stats` messages (see [`StatsInterest`]).
+    stats_wanted: Arc<AtomicUsize>,
     sip: SipCounter,
     rooms: RoomCounts,
     hep: Option<HepSender>,
@@ -95,6 +100,7 @@ impl OpsState {
             metrics,
             events: broadcast::channel(LEG_EVENT_BUFFER).0,
             batch: StatsBatch::default(),
+            stats_wanted: Arc::new(AtomicUsize::new(0)),
             sip: SipCounter::default(),
             rooms: RoomCounts::default(),
             hep: None,
@@ -134,6 +140,7 @@ impl OpsState {
         LegSubscription {
             snapshot: self.book.list(),
             live: self.events.subscribe(),
+            stats: StatsInterest::new(&self.stats_wanted),
         }
     }
 
@@ -306,7 +313,8 @@ impl OpsState {
     /// `stats` message for whoever watches the leg-event stream.
     pub fn stats(&mut self, now: Instant, all: &[LegStats]) {
         let wall = wall();
-        let watching = self.events.receiver_count() > 0;
+        // A subscriber gone without dropping its interest yet is harmless: one message more.
+        let watching = self.stats_wanted.load(Ordering::Relaxed) > 0;
         let mut total = crate::ops::legs::StatsDelta::default();
         for s in all {
             let Some((crossing, delta)) = self.book.stats(now, wall, s) else {
