@@ -1,6 +1,7 @@
-//! With `[hep] address` set, the RTCP reports a room system sends on a real call reach the
-//! Homer collector as HEPv3 type 5 (RTCP, as Homer's JSON), correlated to the call by its
-//! Call-ID (chunk 0x0011), from the room system's RTCP address to roomgate's. A UDP socket on
+//! With `[hep] address` set, the RTCP reports of a real call reach the Homer collector both ways
+//! as HEPv3 type 5 (RTCP, as Homer's JSON), correlated to the call by its Call-ID (chunk
+//! 0x0011): the room system's sender reports on roomgate's stream, from its RTCP address to
+//! roomgate's, and roomgate's on the room system's stream, the other way. A UDP socket on
 //! loopback plays the collector and decodes what arrives with `roomgate::ops::hep::decode`.
 
 mod support;
@@ -43,7 +44,7 @@ fn parse(buf: &[u8]) -> Captured {
 }
 
 #[test]
-fn rtcp_reports_reach_the_collector_with_the_call_id() {
+fn rtcp_reports_both_ways_reach_the_collector_with_the_call_id() {
     let collector = UdpSocket::bind("127.0.0.1:0").unwrap();
     collector
         .set_read_timeout(Some(Duration::from_millis(200)))
@@ -62,15 +63,18 @@ fn rtcp_reports_reach_the_collector_with_the_call_id() {
     let gw: SocketAddr = ([127, 0, 0, 1], rg.sip_port).into();
     let rs = RoomSystem::call_with(gw, "1000", "Boardroom", 600.0, MediaOptions { rtcp: true });
     let (our_rtp, their_rtp) = rs.rtp_addrs();
-    let our_rtcp = SocketAddr::new(our_rtp.ip(), our_rtp.port() + 1);
-    let their_rtcp = SocketAddr::new(their_rtp.ip(), their_rtp.port() + 1);
+    let ours = SocketAddr::new(our_rtp.ip(), our_rtp.port() + 1);
+    let theirs = SocketAddr::new(their_rtp.ip(), their_rtp.port() + 1);
 
     let mut buf = [0u8; 65536];
     let deadline = Instant::now() + Duration::from_secs(15);
-    let report = loop {
+    let (mut from_room, mut from_gateway) = (None, None);
+    while from_room.is_none() || from_gateway.is_none() {
         assert!(
             Instant::now() < deadline,
-            "no RTCP capture ({} RTCP packets sent); log:\n{}",
+            "RTCP captures: room system's {}, roomgate's {} ({} RTCP packets sent); log:\n{}",
+            from_room.is_some(),
+            from_gateway.is_some(),
             rs.rtcp_sent(),
             rg.log_text()
         );
@@ -78,17 +82,22 @@ fn rtcp_reports_reach_the_collector_with_the_call_id() {
             continue;
         };
         let c = parse(&buf[..n]);
-        if c.proto == 5 {
-            break c;
+        if c.proto == 1 {
+            continue; // SIP
         }
-        assert_eq!(c.proto, 1, "only SIP and RTCP are captured");
-    };
-    assert_eq!(report.correlation.as_deref(), Some(rs.call_id()));
-    assert_eq!(report.src, our_rtcp, "from the room system's RTCP port");
-    assert_eq!(report.dst, their_rtcp, "to roomgate's RTCP port");
-    let json: serde_json::Value =
-        serde_json::from_slice(&report.payload).expect("Homer's RTCP JSON");
-    // The room system sent a sender report (RFC 3550 §6.4.1) on roomgate's stream.
+        assert_eq!(c.proto, 5, "only SIP and RTCP are captured");
+        assert_eq!(c.correlation.as_deref(), Some(rs.call_id()));
+        let json: serde_json::Value =
+            serde_json::from_slice(&c.payload).expect("Homer's RTCP JSON");
+        match (c.src, c.dst) {
+            (s, d) if s == ours && d == theirs => from_room = Some(json),
+            (s, d) if s == theirs && d == ours => from_gateway = Some(json),
+            other => panic!("RTCP between the call's RTCP addresses, not {other:?}: {json}"),
+        }
+    }
+    let heard = rs.heard_ssrc().map(u64::from);
+    // The room system's sender report (RFC 3550 §6.4.1) on roomgate's stream.
+    let json = from_room.unwrap();
     assert_eq!(json["type"], 200, "{json}");
     assert_eq!(json["ssrc"], rs.ssrc(), "the reporter: {json}");
     assert!(
@@ -96,13 +105,16 @@ fn rtcp_reports_reach_the_collector_with_the_call_id() {
         "{json}"
     );
     let block = &json["report_blocks"][0];
-    assert_eq!(
-        block["source_ssrc"].as_u64(),
-        rs.heard_ssrc().map(u64::from),
-        "on roomgate's stream: {json}"
-    );
+    assert_eq!(block["source_ssrc"].as_u64(), heard, "{json}");
     assert!(block["highest_seq_no"].as_u64().is_some(), "{json}");
     assert_eq!(block["packets_lost"], 0, "loopback loses nothing: {json}");
     assert_eq!(block["fraction_lost"], 0, "{json}");
+    // Roomgate's report on the room system's stream: it sends audio too, so an SR.
+    let json = from_gateway.unwrap();
+    assert_eq!(json["type"], 200, "{json}");
+    assert_eq!(json["ssrc"].as_u64(), heard, "roomgate's SSRC: {json}");
+    let block = &json["report_blocks"][0];
+    assert_eq!(block["source_ssrc"], rs.ssrc(), "{json}");
+    assert_eq!(block["packets_lost"], 0, "{json}");
     rs.hangup();
 }

@@ -19,15 +19,16 @@ pub struct PeerView {
     pub report: PeerReportRaw,
 }
 
-/// The peer's last report of our stream field by field as it sent it (RFC 3550 §6.4.1/§6.4.2),
-/// so operators' tools (Homer) see the report itself, not only our reading of it.
+/// One RTCP report of a stream field by field as it went on the wire (RFC 3550 §6.4.1/§6.4.2):
+/// the peer's last report of our stream, or ours of its stream, so operators' tools (Homer) see
+/// the reports themselves, not only our reading of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PeerReportRaw {
-    /// How many reports of our stream the peer has sent (tells a new report from the last).
+    /// How many such reports were sent so far (tells a new report from the last).
     pub count: u64,
     /// The reporter's SSRC.
     pub reporter_ssrc: u32,
-    /// Our SSRC, the report block's subject.
+    /// The SSRC of the stream reported on (the report block's subject).
     pub source_ssrc: u32,
     /// Sender info when the report came in an SR (PT 200), `None` for an RR (PT 201).
     pub sender: Option<PeerSenderInfo>,
@@ -86,6 +87,8 @@ pub struct LegStats {
     pub unknown_payload_type: u64,
     /// The peer's view of our stream, from its last RR/SR.
     pub peer: Option<PeerView>,
+    /// Our last report of the peer's stream as we sent it (for capture, HEP to Homer).
+    pub sent_report: Option<PeerReportRaw>,
     /// Round-trip time from LSR/DLSR (RFC 3550 §6.4.1), milliseconds.
     pub rtt_ms: Option<f32>,
     /// The peer sent RTCP BYE.

@@ -108,8 +108,8 @@ impl HepPacket<'_> {
 
 /// An RTCP report as the JSON Homer stores for HEP type 5, in the shape its capture agents
 /// (captagent, heplify) send: `type` 200 (SR, with `sender_information`) or 201 (RR), the
-/// reporter's `ssrc`, and the report block on our stream with its fields as sent (RFC 3550
-/// §6.4.1: `ia_jitter` in RTP timestamp units, `lsr`/`dlsr` in NTP short format).
+/// reporter's `ssrc`, and its report block with the fields as sent (RFC 3550 §6.4.1:
+/// `ia_jitter` in RTP timestamp units, `lsr`/`dlsr` in NTP short format).
 pub fn rtcp_json(r: &PeerReportRaw) -> String {
     let mut v = serde_json::json!({
         "type": if r.sender.is_some() { 200 } else { 201 },

@@ -807,6 +807,7 @@ mod tests {
             malformed: 0,
             unknown_payload_type: 0,
             peer: None,
+            sent_report: None,
             rtt_ms: None,
             peer_bye: false,
             mos_in: 4.4,

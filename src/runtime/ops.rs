@@ -56,9 +56,10 @@ fn state_label(s: LegState) -> StateLabels {
 struct RtcpPath {
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
-    /// The last peer report exported (its count), so each report goes to Homer once
-    /// although statistics come every second.
+    /// The last reports exported, the peer's and ours (their counts), so each report goes to
+    /// Homer once although statistics come every second.
     last_report: Option<u64>,
+    last_sent: Option<u64>,
 }
 
 pub struct OpsState {
@@ -355,33 +356,48 @@ impl OpsState {
         }
     }
 
-    /// The peer's latest report of our stream as Homer's RTCP JSON, once per report.
+    /// The latest RTCP reports of the leg's audio, both ways (the peer's of our stream and
+    /// ours of its stream), as Homer's RTCP JSON, each report once.
     fn export_rtcp(&mut self, s: &LegStats) {
-        let (Some(hep), Some(peer)) = (&self.hep, s.peer) else {
-            return;
-        };
+        let Some(hep) = &self.hep else { return };
         let Some(path) = self.rtcp.get_mut(&s.leg.0) else {
             return;
         };
         let (Some(local), Some(remote)) = (path.local, path.remote) else {
             return;
         };
-        if path.last_report == Some(peer.report.count) {
+        let theirs = s
+            .peer
+            .map(|p| p.report)
+            .filter(|r| path.last_report != Some(r.count));
+        let ours = s.sent_report.filter(|r| path.last_sent != Some(r.count));
+        if theirs.is_none() && ours.is_none() {
             return;
         }
-        path.last_report = Some(peer.report.count);
-        let Some(call_id) = self.book.get(s.leg.0).map(|l| l.call_id.clone()) else {
+        if let Some(r) = theirs {
+            path.last_report = Some(r.count);
+        }
+        if let Some(r) = ours {
+            path.last_sent = Some(r.count);
+        }
+        let Some(call_id) = self.book.get(s.leg.0).map(|l| l.call_id.as_str()) else {
             return;
         };
-        hep.send(Capture {
-            src: remote,
-            dst: local,
+        let capture = |src, dst, r: &crate::media::PeerReportRaw| Capture {
+            src,
+            dst,
             transport: HepTransport::Udp,
             proto: HepProto::RtcpJson,
             at: SystemTime::now(),
-            correlation_id: Some(call_id),
-            payload: Bytes::from(crate::ops::hep::rtcp_json(&peer.report)),
-        });
+            correlation_id: Some(call_id.to_owned()),
+            payload: Bytes::from(crate::ops::hep::rtcp_json(r)),
+        };
+        if let Some(r) = theirs {
+            hep.send(capture(remote, local, &r));
+        }
+        if let Some(r) = ours {
+            hep.send(capture(local, remote, &r));
+        }
     }
 }
 
