@@ -3,24 +3,28 @@
 //!
 //! One simulated second of media — 50 × (500 RTP packets in, one mixer tick, every output
 //! drained) — is the baseline, measured in the same run as one second of observation:
-//! - the shard's 1-second statistics: `plane.stats(leg)` for every leg, each sent to the
-//!   engine over the same unbounded channel as in the runtime and received there;
-//! - the engine's bookkeeping: `OpsState::stats` per leg (20 s loss window, quality verdict,
-//!   events, RTP/loss counters and the jitter histogram);
+//! - the shard's 1-second statistics: `plane.stats(leg)` for every leg, sent to the engine in
+//!   one message over the same unbounded channel as in the runtime and received there;
+//! - the engine's bookkeeping: `OpsState::stats` (per leg: 20 s loss window, quality verdict,
+//!   events, jitter histogram; the RTP/loss counters; the one `stats` message of the second
+//!   when someone watches);
 //! - timing all 50 ticks into the tick histogram (two clock reads and an observe each);
-//! - one operator watching `GET /api/v1/legs/events`: each event serialized to JSON.
+//! - 0, 1 and 4 operators watching `GET /api/v1/legs/events`: each one's messages received
+//!   and made into WebSocket frames as its task does (`roomgate::api::legs::message`).
 //!
-//! Prints both and the ratio (goal < 5 %). Run: `cargo bench --bench ops_overhead`.
+//! Prints each beside the media second and the ratio (goal < 5 %). Run:
+//! `cargo bench --bench ops_overhead`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use roomgate::engine::{LegState, LegView};
 use roomgate::media::codec::g711;
 use roomgate::media::rtp::write_packet;
 use roomgate::media::{
-    AudioParams, LegId, LegParams, MediaCommand, MediaEvent, MediaOutput, MediaPlane, RoomKey, TICK,
+    AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
 };
 use roomgate::meeting::{ParticipantId, Place};
 use roomgate::ops::metrics::OpsMetrics;
+use roomgate::runtime::media::ShardEvent;
 use roomgate::runtime::ops::OpsState;
 use roomgate::store::{Store, StoreWriter};
 use std::time::{Duration, Instant};
@@ -127,16 +131,16 @@ impl Rig {
 struct Observer {
     ops: OpsState,
     metrics: OpsMetrics,
-    tx: tokio::sync::mpsc::UnboundedSender<MediaEvent>,
-    rx: tokio::sync::mpsc::UnboundedReceiver<MediaEvent>,
-    /// One operator watching the leg-event stream: its messages are serialized as the
-    /// WebSocket task would.
-    watcher: Option<roomgate::ops::legs::LegSubscription>,
+    tx: tokio::sync::mpsc::UnboundedSender<ShardEvent>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<ShardEvent>,
+    /// Operators watching the leg-event stream: their messages are made as the WebSocket
+    /// task would.
+    watchers: Vec<roomgate::ops::legs::LegSubscription>,
     _writer: StoreWriter,
 }
 
 impl Observer {
-    fn new(rig: &Rig, watched: bool) -> Observer {
+    fn new(rig: &Rig, watchers: usize) -> Observer {
         let metrics = OpsMetrics::default();
         let mut ops = OpsState::new(metrics.clone(), "bench".into());
         let (store, writer) =
@@ -167,13 +171,13 @@ impl Observer {
         }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         // Without a subscriber the engine publishes no `stats` events at all.
-        let watcher = watched.then(|| ops.subscribe());
+        let watchers = (0..watchers).map(|_| ops.subscribe()).collect();
         Observer {
             ops,
             metrics,
             tx,
             rx,
-            watcher,
+            watchers,
             _writer: writer,
         }
     }
@@ -188,21 +192,22 @@ impl Observer {
                 .tick_seconds
                 .observe(black_box(t.elapsed().as_secs_f64()));
         }
-        for (leg, _) in &rig.packets {
-            if let Some(s) = rig.plane.stats(*leg) {
-                let _ = self.tx.send(MediaEvent::Stats(Box::new(s)));
-            }
-        }
+        let all: Vec<_> = rig
+            .packets
+            .iter()
+            .filter_map(|(leg, _)| rig.plane.stats(*leg))
+            .collect();
+        let _ = self.tx.send(ShardEvent::Stats(all));
         // The engine.
         while let Ok(ev) = self.rx.try_recv() {
-            if let MediaEvent::Stats(s) = ev {
-                self.ops.stats(at, &s);
+            if let ShardEvent::Stats(all) = ev {
+                self.ops.stats(at, &all);
             }
         }
-        // The operator's WebSocket task.
-        if let Some(w) = &mut self.watcher {
-            while let Ok(e) = w.live.try_recv() {
-                black_box(serde_json::to_string(&*e).expect("serializes"));
+        // The operators' WebSocket tasks.
+        for w in &mut self.watchers {
+            while let Ok(m) = w.live.try_recv() {
+                black_box(roomgate::api::legs::message(&m));
             }
         }
     }
@@ -221,14 +226,17 @@ fn median(n: usize, mut f: impl FnMut()) -> f64 {
     v[v.len() / 2]
 }
 
+/// Operators watching `/api/v1/legs/events` in each observation measured.
+const WATCHERS: [usize; 3] = [0, 1, 4];
+
 fn summary() {
     let quick = !std::env::args().any(|a| a == "--bench");
     let runs = if quick { 1 } else { 31 };
     let mut rig = Rig::new();
-    let mut plain = Observer::new(&rig, false);
-    let mut watched = Observer::new(&rig, true);
-    let (mut media_ns, mut plain_ns, mut watched_ns) = (Vec::new(), Vec::new(), Vec::new());
-    // Paired: each media second is followed by its observations, so drift hits all three.
+    let mut observers: Vec<Observer> = WATCHERS.iter().map(|&n| Observer::new(&rig, n)).collect();
+    let mut media_ns = Vec::new();
+    let mut obs_ns: Vec<Vec<f64>> = vec![Vec::new(); WATCHERS.len()];
+    // Paired: each media second is followed by its observations, so drift hits them all.
     for _ in 0..runs {
         media_ns.push(median(1, || {
             for _ in 0..TICKS_PER_SECOND {
@@ -236,33 +244,31 @@ fn summary() {
             }
         }));
         let at = rig.now;
-        plain_ns.push(median(1, || plain.second(&rig, at)));
-        watched_ns.push(median(1, || watched.second(&rig, at)));
+        for (o, ns) in observers.iter_mut().zip(obs_ns.iter_mut()) {
+            ns.push(median(1, || o.second(&rig, at)));
+        }
     }
     let mid = |mut v: Vec<f64>| {
         v.sort_by(|a, b| a.total_cmp(b));
         v[v.len() / 2]
     };
-    let (media, plain, watched) = (mid(media_ns), mid(plain_ns), mid(watched_ns));
+    let media = mid(media_ns);
     let legs = (ROOMS * PER_ROOM) as f64;
     println!();
     println!("ops overhead at {legs} legs ({ROOMS} rooms x {PER_ROOM}, {TALKERS} talking), median of {runs} paired seconds");
     println!(
-        "  media plane, 1 s (50 x rx+tick+drain):      {:>9.1} µs",
+        "  media plane, 1 s (50 x rx+tick+drain) [baseline]:  {:>9.1} µs",
         media / 1e3
     );
-    println!(
-        "  stats + metrics, 1 s, nobody watching:      {:>9.1} µs  {:>5.0} ns/leg  ratio {:.2} %",
-        plain / 1e3,
-        plain / legs,
-        plain / media * 100.0
-    );
-    println!(
-        "  same + one operator on /legs/events (JSON): {:>9.1} µs  {:>5.0} ns/leg  ratio {:.2} %",
-        watched / 1e3,
-        watched / legs,
-        watched / media * 100.0
-    );
+    for (n, ns) in WATCHERS.iter().zip(obs_ns) {
+        let t = mid(ns);
+        println!(
+            "  stats + metrics, 1 s, {n} operator(s) on /legs/events: {:>9.1} µs  {:>5.0} ns/leg  ratio {:.2} %",
+            t / 1e3,
+            t / legs,
+            t / media * 100.0
+        );
+    }
     println!("  (goal: < 5 % of the media plane's CPU)");
     println!();
 }
@@ -270,7 +276,7 @@ fn summary() {
 fn bench(c: &mut Criterion) {
     summary();
     let mut rig = Rig::new();
-    let mut obs = Observer::new(&rig, true);
+    let mut obs = Observer::new(&rig, 1);
     let mut g = c.benchmark_group("ops_overhead_500_legs");
     g.sample_size(10).measurement_time(Duration::from_secs(3));
     g.bench_function("media_second", |b| {

@@ -1,7 +1,8 @@
 //! The operator view in headless Chromium against a page-level fixture: the console's own
 //! routes (`roomgate::api::console::router`) beside a stand-in for the operators' API
 //! (`GET /api/v1/legs`, `GET /api/v1/legs/{id}`, the `/api/v1/legs/events` WebSocket) in the
-//! shape the operators' API documents, since that API is built on another branch. Checks the
+//! shape the operators' API documents, with legs in every state and quality band a real call
+//! seldom shows at once (the real API: tests/console_ops_live_legs.rs). Checks the
 //! quality colours, sorting, a leg's moves and the sparkline fed by the stream. Leaves
 //! target/artifacts/console-legs.png and console-leg.png.
 
@@ -37,12 +38,14 @@ fn legs() -> Value {
     ])
 }
 
-/// Sends leg 1's stats once per 50 ms, with a loss and jitter that change, like the
-/// operators' API's 1-second stats (faster here so the test is short).
+/// Sends leg 1's stats once per 50 ms, with a loss and jitter that change, in the shape of
+/// the operators' API's 1-second `stats` message (faster here so the test is short).
 async fn stats(mut ws: WebSocket) {
     for i in 0u32.. {
-        let msg = json!({"type": "stats", "leg": 1, "loss_window": f64::from(i % 7) / 1000.0,
-                         "jitter_ms": 3.0 + f64::from(i % 5), "quality": "good"});
+        let msg = json!({"type": "stats", "at": "2026-11-26T08:10:00.000Z", "legs": [
+            {"id": 1, "quality": "good",
+             "stats": {"loss_20s": f64::from(i % 7) / 1000.0, "jitter_ms": 3.0 + f64::from(i % 5)}}
+        ]});
         if ws
             .send(Message::Text(msg.to_string().into()))
             .await

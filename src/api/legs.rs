@@ -5,12 +5,15 @@
 //! - `GET /api/v1/legs/{id}`: one leg.
 //! - `GET /api/v1/legs/events` (WebSocket): first one `snapshot` message (`{"type":
 //!   "snapshot", "legs": […]}`), then one JSON text message per leg event: `started`,
-//!   `updated`, `moved`, `quality` (a band crossed), `stats` (every second per leg) and `ended`
-//!   (sent once the call record is durable). `?stats=false` leaves out the `stats` messages.
+//!   `updated`, `moved`, `quality` (a band crossed), `stats` (once a second, every leg's
+//!   figures: `{"type": "stats", "at", "legs": [{"id", "quality", "stats"}, …]}`, see
+//!   [`crate::ops::legs::StatsBatch`]) and `ended` (sent once the call record is durable).
+//!   `?stats=false` leaves out the `stats` messages. Every message is serialized once by the
+//!   engine and shared by all watchers.
 //!   Closes with 1001 at shutdown and 1008 when the client fell too far behind (reconnect:
 //!   the snapshot brings it up to date).
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -20,7 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::problem::{ApiPath, ApiQuery, Problem};
 use super::{Access, ApiState, Control};
-use crate::ops::legs::{LegEvent, LegFilter, LegSubscription};
+use crate::ops::legs::{LegFilter, LegMessage, LegSubscription};
 
 pub async fn list<C: Control>(
     State(s): State<ApiState<C>>,
@@ -102,6 +105,14 @@ async fn close(mut socket: WebSocket, code: u16, reason: &str) {
         .await;
 }
 
+/// The WebSocket frame of a stream message: its shared bytes, checked as UTF-8 (no copy).
+pub fn message(m: &LegMessage) -> Message {
+    Message::Text(
+        Utf8Bytes::try_from(m.json.clone())
+            .expect("leg messages are JSON text: serde_json writes UTF-8"),
+    )
+}
+
 fn text(v: &impl serde::Serialize) -> Message {
     Message::Text(
         serde_json::to_string(v)
@@ -116,7 +127,15 @@ async fn run(
     shutdown: tokio_util::sync::CancellationToken,
     with_stats: bool,
 ) {
-    let LegSubscription { snapshot, mut live } = sub;
+    let LegSubscription {
+        snapshot,
+        mut live,
+        stats: mut interest,
+    } = sub;
+    if !with_stats {
+        // The engine writes no `stats` message for this watcher's sake.
+        interest.drop_interest();
+    }
     let first = serde_json::json!({"type": "snapshot", "legs": snapshot});
     if socket.send(text(&first)).await.is_err() {
         return;
@@ -132,10 +151,10 @@ async fn run(
             },
             e = live.recv() => match e {
                 Ok(e) => {
-                    if !with_stats && matches!(*e, LegEvent::Stats { .. }) {
+                    if !with_stats && e.stats {
                         continue;
                     }
-                    if socket.send(text(&*e)).await.is_err() {
+                    if socket.send(message(&e)).await.is_err() {
                         return;
                     }
                 }

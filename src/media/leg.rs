@@ -9,7 +9,7 @@ use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
 use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
-use super::stats::{e_model, LegStats, PeerView, VideoStats};
+use super::stats::{e_model, LegStats, PeerReportRaw, PeerSenderInfo, PeerView, VideoStats};
 use super::video::VideoLeg;
 use super::{LegId, RoomKey};
 use std::time::Instant;
@@ -74,6 +74,8 @@ pub(crate) struct Leg {
     /// LSR of the peer's last SR and when it arrived (for DLSR in our report blocks).
     pub peer_sr: Option<(u32, Instant)>,
     pub peer_view: Option<PeerView>,
+    /// Our last report block on the peer's stream, as sent.
+    pub sent_report: Option<PeerReportRaw>,
     pub rtt_ms: Option<f32>,
     pub peer_bye: bool,
     pub peer_cname: Option<String>,
@@ -136,6 +138,7 @@ impl Leg {
             sent_at_last_report: 0,
             peer_sr: None,
             peer_view: None,
+            sent_report: None,
             rtt_ms: None,
             peer_bye: false,
             peer_cname: None,
@@ -176,18 +179,32 @@ impl Leg {
         }
         let we_sent = self.sent.packets > self.sent_at_last_report;
         self.sent_at_last_report = self.sent.packets;
+        if let Some(b) = blocks.first() {
+            let count = self.sent_report.map_or(0, |r| r.count) + 1;
+            let rtp_ts = self.sender_rtp_ts(now);
+            self.sent_report = Some(PeerReportRaw {
+                count,
+                reporter_ssrc: self.ssrc,
+                source_ssrc: b.ssrc,
+                sender: we_sent.then_some(PeerSenderInfo {
+                    ntp,
+                    rtp_ts,
+                    packet_count: self.sent.packets as u32,
+                    octet_count: self.sent.bytes as u32,
+                }),
+                fraction_lost: b.fraction_lost,
+                cumulative_lost: b.cumulative_lost,
+                extended_highest_seq: b.extended_highest_seq,
+                jitter: b.jitter,
+                last_sr: b.last_sr,
+                delay_since_last_sr: b.delay_since_last_sr,
+            });
+        }
         let first = if we_sent {
-            // The RTP timestamp that corresponds to `now` on our sending clock (§6.4.1).
-            let since = self
-                .last_sent_at
-                .map_or(0, |t| now.saturating_duration_since(t).as_micros() as u64);
-            let rtp_ts = self
-                .last_sent_rtp_ts
-                .wrapping_add((since * self.codec.rtp_clock() as u64 / 1_000_000) as u32);
             RtcpPacket::SenderReport(SenderReport {
                 ssrc: self.ssrc,
                 ntp,
-                rtp_ts,
+                rtp_ts: self.sender_rtp_ts(now),
                 packet_count: self.sent.packets as u32,
                 octet_count: self.sent.bytes as u32,
                 reports: blocks,
@@ -209,15 +226,44 @@ impl Leg {
         bytes
     }
 
-    /// Takes the peer's report blocks about our stream (from its SR or RR).
-    pub fn on_report_blocks(&mut self, blocks: &[ReportBlock], ntp_now: u64) {
+    /// The RTP timestamp that corresponds to `now` on our sending clock (RFC 3550 §6.4.1).
+    fn sender_rtp_ts(&self, now: Instant) -> u32 {
+        let since = self
+            .last_sent_at
+            .map_or(0, |t| now.saturating_duration_since(t).as_micros() as u64);
+        self.last_sent_rtp_ts
+            .wrapping_add((since * self.codec.rtp_clock() as u64 / 1_000_000) as u32)
+    }
+
+    /// Takes the peer's report blocks about our stream (from its SR, with its sender info, or
+    /// its RR), sent by `reporter`.
+    pub fn on_report_blocks(
+        &mut self,
+        reporter: u32,
+        sender: Option<PeerSenderInfo>,
+        blocks: &[ReportBlock],
+        ntp_now: u64,
+    ) {
         for b in blocks.iter().filter(|b| b.ssrc == self.ssrc) {
             let clock = self.codec.rtp_clock() as f32;
+            let count = self.peer_view.map_or(0, |p| p.report.count) + 1;
             self.peer_view = Some(PeerView {
                 fraction_lost: b.fraction_lost as f32 / 256.0,
                 cumulative_lost: b.cumulative_lost,
                 jitter_ms: b.jitter as f32 * 1000.0 / clock,
                 extended_highest_seq: b.extended_highest_seq,
+                report: PeerReportRaw {
+                    count,
+                    reporter_ssrc: reporter,
+                    source_ssrc: b.ssrc,
+                    sender,
+                    fraction_lost: b.fraction_lost,
+                    cumulative_lost: b.cumulative_lost,
+                    extended_highest_seq: b.extended_highest_seq,
+                    jitter: b.jitter,
+                    last_sr: b.last_sr,
+                    delay_since_last_sr: b.delay_since_last_sr,
+                },
             });
             if b.last_sr != 0 {
                 // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
@@ -280,6 +326,7 @@ impl Leg {
             malformed: self.malformed + self.malformed_rtcp,
             unknown_payload_type: self.unknown_pt,
             peer: self.peer_view,
+            sent_report: self.sent_report,
             rtt_ms: self.rtt_ms,
             peer_bye: self.peer_bye,
             mos_in,

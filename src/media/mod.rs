@@ -57,7 +57,7 @@ pub mod video;
 pub use codec::AudioCodec;
 pub use plane::MediaPlane;
 pub use prompt::Prompt;
-pub use stats::LegStats;
+pub use stats::{LegStats, PeerReportRaw, PeerSenderInfo, PeerView};
 
 use std::time::{Duration, Instant};
 use thiserror::Error;

@@ -11,6 +11,7 @@ use super::rtcp::{
     SenderReport, Tmmbr, TmmbrEntry,
 };
 use super::rtp::RtpPacket;
+use super::stats::PeerSenderInfo;
 use super::video::{self, VideoLeg};
 use super::{
     LegId, LegParams, MediaCommand, MediaError, MediaEvent, MediaOutput, PacketKind, PromptTarget,
@@ -142,9 +143,17 @@ impl MediaPlane {
             match p {
                 RtcpPacket::SenderReport(sr) => {
                     l.peer_sr = Some((sr.lsr(), now));
-                    l.on_report_blocks(&sr.reports, ntp);
+                    let info = PeerSenderInfo {
+                        ntp: sr.ntp,
+                        rtp_ts: sr.rtp_ts,
+                        packet_count: sr.packet_count,
+                        octet_count: sr.octet_count,
+                    };
+                    l.on_report_blocks(sr.ssrc, Some(info), &sr.reports, ntp);
                 }
-                RtcpPacket::ReceiverReport(rr) => l.on_report_blocks(&rr.reports, ntp),
+                RtcpPacket::ReceiverReport(rr) => {
+                    l.on_report_blocks(rr.ssrc, None, &rr.reports, ntp)
+                }
                 RtcpPacket::Sdes(sdes) => l.peer_cname = Some(sdes.cname),
                 RtcpPacket::Bye(_) => l.peer_bye = true,
                 RtcpPacket::Pli(p) if Some(p.media_ssrc) == our_video => {

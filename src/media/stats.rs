@@ -15,6 +15,39 @@ pub struct PeerView {
     pub jitter_ms: f32,
     /// Extended highest sequence number it received.
     pub extended_highest_seq: u32,
+    /// The report as received, for capture (HEP to Homer).
+    pub report: PeerReportRaw,
+}
+
+/// One RTCP report of a stream field by field as it went on the wire (RFC 3550 §6.4.1/§6.4.2):
+/// the peer's last report of our stream, or ours of its stream, so operators' tools (Homer) see
+/// the reports themselves, not only our reading of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerReportRaw {
+    /// How many such reports were sent so far (tells a new report from the last).
+    pub count: u64,
+    /// The reporter's SSRC.
+    pub reporter_ssrc: u32,
+    /// The SSRC of the stream reported on (the report block's subject).
+    pub source_ssrc: u32,
+    /// Sender info when the report came in an SR (PT 200), `None` for an RR (PT 201).
+    pub sender: Option<PeerSenderInfo>,
+    pub fraction_lost: u8,
+    pub cumulative_lost: i32,
+    pub extended_highest_seq: u32,
+    /// Interarrival jitter in RTP timestamp units.
+    pub jitter: u32,
+    pub last_sr: u32,
+    pub delay_since_last_sr: u32,
+}
+
+/// An SR's sender info (RFC 3550 §6.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerSenderInfo {
+    pub ntp: u64,
+    pub rtp_ts: u32,
+    pub packet_count: u32,
+    pub octet_count: u32,
 }
 
 /// A snapshot of one leg's media statistics.
@@ -54,6 +87,8 @@ pub struct LegStats {
     pub unknown_payload_type: u64,
     /// The peer's view of our stream, from its last RR/SR.
     pub peer: Option<PeerView>,
+    /// Our last report of the peer's stream as we sent it (for capture, HEP to Homer).
+    pub sent_report: Option<PeerReportRaw>,
     /// Round-trip time from LSR/DLSR (RFC 3550 §6.4.1), milliseconds.
     pub rtt_ms: Option<f32>,
     /// The peer sent RTCP BYE.

@@ -6,6 +6,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::media::PeerReportRaw;
+
 /// What the captured payload is (HEP3 chunk 0x000b).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -104,6 +106,38 @@ impl HepPacket<'_> {
     }
 }
 
+/// An RTCP report as the JSON Homer stores for HEP type 5, in the shape its capture agents
+/// (captagent, heplify) send: `type` 200 (SR, with `sender_information`) or 201 (RR), the
+/// reporter's `ssrc`, and its report block with the fields as sent (RFC 3550 §6.4.1:
+/// `ia_jitter` in RTP timestamp units, `lsr`/`dlsr` in NTP short format).
+pub fn rtcp_json(r: &PeerReportRaw) -> String {
+    let mut v = serde_json::json!({
+        "type": if r.sender.is_some() { 200 } else { 201 },
+        "ssrc": r.reporter_ssrc,
+        "report_count": 1,
+        "report_blocks": [{
+            "source_ssrc": r.source_ssrc,
+            "highest_seq_no": r.extended_highest_seq,
+            "fraction_lost": r.fraction_lost,
+            "ia_jitter": r.jitter,
+            "packets_lost": r.cumulative_lost,
+            "lsr": r.last_sr,
+            "dlsr": r.delay_since_last_sr,
+        }],
+    });
+    if let Some(s) = r.sender {
+        let frac = s.ntp & 0xffff_ffff;
+        v["sender_information"] = serde_json::json!({
+            "ntp_timestamp_sec": s.ntp >> 32,
+            "ntp_timestamp_usec": (frac * 1_000_000) >> 32,
+            "rtp_timestamp": s.rtp_ts,
+            "packets": s.packet_count,
+            "octets": s.octet_count,
+        });
+    }
+    v.to_string()
+}
+
 /// A decoded chunk (vendor, type, payload): for tests and for a collector-side check.
 pub type Chunk<'a> = (u16, u16, &'a [u8]);
 
@@ -199,6 +233,53 @@ mod tests {
             Err(HepError::TooLarge(_))
         ));
         assert_eq!(out, [9]);
+    }
+
+    #[test]
+    fn rtcp_reports_in_homers_json() {
+        use crate::media::PeerSenderInfo;
+        let rr = PeerReportRaw {
+            count: 3,
+            reporter_ssrc: 0xdead_beef,
+            source_ssrc: 42,
+            sender: None,
+            fraction_lost: 64,
+            cumulative_lost: -2,
+            extended_highest_seq: 70_000,
+            jitter: 160,
+            last_sr: 0x1234_5678,
+            delay_since_last_sr: 65_536,
+        };
+        let v: serde_json::Value = serde_json::from_str(&rtcp_json(&rr)).unwrap();
+        assert_eq!(v["type"], 201);
+        assert_eq!(v["ssrc"], 0xdead_beef_u32);
+        assert!(v.get("sender_information").is_none());
+        let b = &v["report_blocks"][0];
+        assert_eq!(b["source_ssrc"], 42);
+        assert_eq!(b["fraction_lost"], 64);
+        assert_eq!(b["packets_lost"], -2);
+        assert_eq!(b["highest_seq_no"], 70_000);
+        assert_eq!(b["ia_jitter"], 160);
+        assert_eq!(b["lsr"], 0x1234_5678);
+        assert_eq!(b["dlsr"], 65_536);
+        let sr = PeerReportRaw {
+            sender: Some(PeerSenderInfo {
+                // 3913056000 s after 1900 and a half.
+                ntp: (3_913_056_000u64 << 32) | 0x8000_0000,
+                rtp_ts: 8000,
+                packet_count: 50,
+                octet_count: 8000,
+            }),
+            ..rr
+        };
+        let v: serde_json::Value = serde_json::from_str(&rtcp_json(&sr)).unwrap();
+        assert_eq!(v["type"], 200);
+        let si = &v["sender_information"];
+        assert_eq!(si["ntp_timestamp_sec"], 3_913_056_000u64);
+        assert_eq!(si["ntp_timestamp_usec"], 500_000);
+        assert_eq!(si["packets"], 50);
+        assert_eq!(si["octets"], 8000);
+        assert_eq!(si["rtp_timestamp"], 8000);
     }
 
     #[test]

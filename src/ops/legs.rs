@@ -1,14 +1,15 @@
 //! The operators' book of call legs: one record per leg, kept from the gateway's leg views and
 //! the media plane's statistics, the events operators watch (started, updated, moved, quality,
-//! stats, ended) and the call detail record written when a leg ends.
+//! ended; and every second one [`StatsBatch`] of every leg's figures), each serialized once
+//! into a [`LegMessage`] for all watchers, and the call detail record written when a leg ends.
 //!
 //! Pure: every entry point takes `now` (for windows) and a [`Wall`] (to stamp wall-clock
 //! times); the runtime reads the clocks and does the sending and storing.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::Serialize;
 
 use super::quality::{verdict, Band, BandWatch, Window};
@@ -199,7 +200,8 @@ pub struct Cdr {
     pub moves: Vec<MoveRecord>,
 }
 
-/// What operators are told, in order (`GET /api/v1/legs/events`).
+/// What operators are told, in order (`GET /api/v1/legs/events`), besides the per-second
+/// [`StatsBatch`].
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LegEvent {
@@ -226,12 +228,6 @@ pub enum LegEvent {
         jitter_ms: f32,
         rtt_ms: Option<f32>,
     },
-    Stats {
-        leg: u64,
-        call_id: String,
-        quality: Band,
-        stats: LiveStats,
-    },
     /// Sent once the call record is durable.
     Ended {
         leg: Box<OpsLeg>,
@@ -245,9 +241,7 @@ impl LegEvent {
             LegEvent::Started { leg } | LegEvent::Updated { leg } | LegEvent::Ended { leg, .. } => {
                 leg.id
             }
-            LegEvent::Moved { leg, .. }
-            | LegEvent::Quality { leg, .. }
-            | LegEvent::Stats { leg, .. } => *leg,
+            LegEvent::Moved { leg, .. } | LegEvent::Quality { leg, .. } => *leg,
         }
     }
 }
@@ -380,15 +374,14 @@ impl LegBook {
     }
 
     /// A statistics snapshot from the media plane; returns a `Quality` event when the leg
-    /// crossed a band, the `Stats` event when `with_stats` (someone is watching), and the
-    /// counters' growth; nothing for an unknown leg.
+    /// crossed a band, and the counters' growth; nothing for an unknown leg. The leg's new
+    /// figures are in [`Self::get`] (for a [`StatsBatch`]).
     pub fn stats(
         &mut self,
         now: Instant,
         wall: Wall,
         s: &LegStats,
-        with_stats: bool,
-    ) -> Option<(Vec<LegEvent>, StatsDelta)> {
+    ) -> Option<(Option<LegEvent>, StatsDelta)> {
         let e = self.legs.get_mut(&s.leg.0)?;
         let prev = e.leg.stats.as_ref();
         let delta = StatsDelta {
@@ -451,10 +444,10 @@ impl LegBook {
             sum.rtt_max_ms = Some(sum.rtt_max_ms.map_or(r, |m| m.max(r)));
         }
         sum.loss_20s_max = sum.loss_20s_max.max(loss_20s);
-        let mut events = Vec::new();
+        let mut crossing = None;
         if let Some((from, to)) = e.watch.update(band) {
             sum.crossings += 1;
-            events.push(LegEvent::Quality {
+            crossing = Some(LegEvent::Quality {
                 leg: s.leg.0,
                 call_id: e.leg.call_id.clone(),
                 from,
@@ -466,16 +459,8 @@ impl LegBook {
             });
         }
         e.leg.quality = Some(band);
-        if with_stats {
-            events.push(LegEvent::Stats {
-                leg: s.leg.0,
-                call_id: e.leg.call_id.clone(),
-                quality: band,
-                stats: stats.clone(),
-            });
-        }
         e.leg.stats = Some(stats);
-        Some((events, delta))
+        Some((crossing, delta))
     }
 
     /// The call record of a leg that is up (its `end_*` fields empty): written when the leg
@@ -639,13 +624,136 @@ impl LegFilter {
     }
 }
 
-/// Events shared by every subscriber without copying.
-pub type SharedEvent = Arc<LegEvent>;
+/// One message of the leg-event stream as JSON text, serialized once and shared by every
+/// watcher (cloning it clones a reference count).
+#[derive(Clone, Debug)]
+pub struct LegMessage {
+    /// A per-second `stats` message (left out for `?stats=false`).
+    pub stats: bool,
+    /// UTF-8 JSON text.
+    pub json: Bytes,
+}
 
-/// A live subscription to leg events: the legs up when it was taken, then every event.
+impl LegMessage {
+    pub fn event(e: &LegEvent) -> LegMessage {
+        LegMessage {
+            stats: false,
+            json: Bytes::from(
+                serde_json::to_vec(e).expect("leg events serialize: plain data with string keys"),
+            ),
+        }
+    }
+}
+
+/// Every leg's statistics of one second as one `stats` message, written once for every
+/// watcher: `{"type":"stats","at":"<RFC 3339>","legs":[{"id":7,"quality":"good","stats":
+/// {…}},…]}`. Each entry is a partial [`OpsLeg`] that a client merges into the leg it knows;
+/// the entries' `stats` leave out `updated_at`, which is the message's `at`.
+///
+/// One message a second instead of one per leg: watchers cost a reference count and a
+/// WebSocket frame each, not a serialization per leg.
+#[derive(Default)]
+pub struct StatsBatch {
+    buf: Vec<u8>,
+    legs: usize,
+}
+
+/// Appends one JSON value (a number, `null` or a plain struct) to `out`.
+fn json_value(out: &mut Vec<u8>, v: &impl Serialize) {
+    serde_json::to_writer(out, v).expect("statistics serialize: plain data with string keys");
+}
+
+/// Appends `"key":` then the value.
+fn json_field(out: &mut Vec<u8>, key: &[u8], v: &impl Serialize) {
+    out.extend_from_slice(key);
+    json_value(out, v);
+}
+impl StatsBatch {
+    /// Adds a leg's current figures (nothing for a leg without statistics yet).
+    ///
+    /// Written field by field with the keys as literals: this runs for every leg every second
+    /// while someone watches, and a derived serializer spends a third of its time escaping
+    /// the keys. `stats_batch_is_one_message_of_partial_legs` holds it to [`LiveStats`]'s
+    /// own serialization.
+    pub fn push(&mut self, leg: &OpsLeg) {
+        let Some(f) = &leg.stats else { return };
+        let out = &mut self.buf;
+        out.extend_from_slice(if self.legs == 0 { b"[" } else { b"," });
+        json_field(out, br#"{"id":"#, &leg.id);
+        json_field(out, br#","quality":"#, &leg.quality);
+        json_field(out, br#","stats":{"packets_in":"#, &f.packets_in);
+        json_field(out, br#","bytes_in":"#, &f.bytes_in);
+        json_field(out, br#","packets_out":"#, &f.packets_out);
+        json_field(out, br#","bytes_out":"#, &f.bytes_out);
+        json_field(out, br#","lost":"#, &f.lost);
+        json_field(out, br#","loss_total":"#, &f.loss_total);
+        json_field(out, br#","loss_20s":"#, &f.loss_20s);
+        json_field(out, br#","jitter_ms":"#, &f.jitter_ms);
+        json_field(out, br#","rtt_ms":"#, &f.rtt_ms);
+        json_field(out, br#","mos":"#, &f.mos);
+        json_field(out, br#","mos_out":"#, &f.mos_out);
+        json_field(out, br#","peer":"#, &f.peer);
+        out.extend_from_slice(b"}}");
+        self.legs += 1;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.legs == 0
+    }
+
+    /// The message of the legs pushed since the last one, stamped `unix_ms`; empties the
+    /// batch. `None` when no leg was pushed.
+    pub fn finish(&mut self, unix_ms: i64) -> Option<LegMessage> {
+        if self.legs == 0 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.buf.len() + 64);
+        out.extend_from_slice(br#"{"type":"stats","at":""#);
+        out.extend_from_slice(rfc3339(unix_ms).as_bytes());
+        out.extend_from_slice(br#"","legs":"#);
+        out.extend_from_slice(&self.buf);
+        out.extend_from_slice(b"]}");
+        self.buf.clear();
+        self.legs = 0;
+        Some(LegMessage {
+            stats: true,
+            json: Bytes::from(out),
+        })
+    }
+}
+
+/// A live subscription to leg events: the legs up when it was taken, then every message.
 pub struct LegSubscription {
     pub snapshot: Vec<OpsLeg>,
-    pub live: tokio::sync::broadcast::Receiver<SharedEvent>,
+    pub live: tokio::sync::broadcast::Receiver<LegMessage>,
+    /// This subscriber's interest in the per-second `stats` messages.
+    pub stats: StatsInterest,
+}
+
+/// One subscriber's interest in the `stats` messages: counted while held, so the engine
+/// writes them only while someone wants them (a `?stats=false` watcher drops it).
+#[derive(Debug)]
+pub struct StatsInterest(Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>);
+
+impl StatsInterest {
+    /// Counts one more subscriber wanting `stats` in `wanting`.
+    pub fn new(wanting: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> StatsInterest {
+        wanting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        StatsInterest(Some(wanting.clone()))
+    }
+
+    /// This subscriber does not want them (after all).
+    pub fn drop_interest(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for StatsInterest {
+    fn drop(&mut self) {
+        self.drop_interest();
+    }
 }
 
 #[cfg(test)]
@@ -699,6 +807,7 @@ mod tests {
             malformed: 0,
             unknown_payload_type: 0,
             peer: None,
+            sent_report: None,
             rtt_ms: None,
             peer_bye: false,
             mos_in: 4.4,
@@ -768,61 +877,116 @@ mod tests {
             unix_ms: s as i64 * 1000,
         };
         book.update(w(0), &view(1));
-        let (ev, _) = book.stats(t0, w(0), &stats(1, 1000, 0, 5.0), true).unwrap();
-        assert!(matches!(
-            ev.as_slice(),
-            [LegEvent::Stats {
-                quality: Band::Good,
-                ..
-            }]
-        ));
+        let (ev, _) = book.stats(t0, w(0), &stats(1, 1000, 0, 5.0)).unwrap();
+        assert!(ev.is_none(), "the first verdict is not a crossing");
+        assert_eq!(book.get(1).unwrap().quality, Some(Band::Good));
         // 100 of the next 1000 lost: 10 % in the window, 5 % in total.
         let t = t0 + Duration::from_secs(5);
-        let (ev, delta) = book
-            .stats(t, w(5), &stats(1, 2000, 100, 5.0), true)
-            .unwrap();
+        let (ev, delta) = book.stats(t, w(5), &stats(1, 2000, 100, 5.0)).unwrap();
         assert_eq!(delta.lost, 100);
-        match ev.as_slice() {
-            [LegEvent::Quality { from, to, .. }, LegEvent::Stats { stats, .. }] => {
-                assert_eq!((*from, *to), (Band::Good, Band::Bad));
-                assert!((stats.loss_20s - 0.1).abs() < 1e-9);
-                assert!((stats.loss_total - 0.05).abs() < 1e-9);
+        match ev {
+            Some(LegEvent::Quality { from, to, .. }) => {
+                assert_eq!((from, to), (Band::Good, Band::Bad));
             }
             other => panic!("{other:?}"),
         }
+        let s = book.get(1).unwrap().stats.clone().unwrap();
+        assert!((s.loss_20s - 0.1).abs() < 1e-9);
+        assert!((s.loss_total - 0.05).abs() < 1e-9);
         // 10 s later the loss is still inside the window, diluted: 5 %.
         let t = t0 + Duration::from_secs(15);
-        let (ev, _) = book
-            .stats(t, w(15), &stats(1, 3000, 100, 5.0), true)
-            .unwrap();
+        let (ev, _) = book.stats(t, w(15), &stats(1, 3000, 100, 5.0)).unwrap();
         assert!(matches!(
-            ev.as_slice(),
-            [
-                LegEvent::Quality {
-                    from: Band::Bad,
-                    to: Band::Poor,
-                    ..
-                },
-                _
-            ]
+            ev,
+            Some(LegEvent::Quality {
+                from: Band::Bad,
+                to: Band::Poor,
+                ..
+            })
         ));
         // 25 s after it, with no new loss, the window has forgotten it.
         let t = t0 + Duration::from_secs(30);
-        let (ev, _) = book
-            .stats(t, w(30), &stats(1, 4000, 100, 5.0), false)
-            .unwrap();
-        assert!(
-            matches!(
-                ev.as_slice(),
-                [LegEvent::Quality {
-                    from: Band::Poor,
-                    to: Band::Good,
-                    ..
-                }]
-            ),
-            "nobody watching: the crossing without a stats event"
-        );
-        assert!(book.stats(t, w(35), &stats(9, 1, 0, 0.0), true).is_none());
+        let (ev, _) = book.stats(t, w(30), &stats(1, 4000, 100, 5.0)).unwrap();
+        assert!(matches!(
+            ev,
+            Some(LegEvent::Quality {
+                from: Band::Poor,
+                to: Band::Good,
+                ..
+            })
+        ));
+        assert!(book.stats(t, w(35), &stats(9, 1, 0, 0.0)).is_none());
+    }
+
+    #[test]
+    fn stats_batch_is_one_message_of_partial_legs() {
+        let t0 = Instant::now();
+        let wall = Wall {
+            now: t0,
+            unix_ms: 1_795_678_462_123,
+        };
+        let mut book = LegBook::new("r");
+        let mut batch = StatsBatch::default();
+        assert!(batch.finish(wall.unix_ms).is_none(), "nothing pushed");
+        book.update(wall, &view(1));
+        book.update(wall, &view(2));
+        batch.push(book.get(2).unwrap());
+        assert!(batch.is_empty(), "a leg without statistics is left out");
+        book.stats(t0, wall, &stats(1, 1000, 0, 5.0)).unwrap();
+        book.stats(t0, wall, &stats(2, 1000, 50, 40.0)).unwrap();
+        batch.push(book.get(1).unwrap());
+        batch.push(book.get(2).unwrap());
+        let m = batch.finish(wall.unix_ms).expect("two legs");
+        assert!(m.stats);
+        assert!(batch.is_empty() && batch.finish(0).is_none(), "emptied");
+        let v: serde_json::Value = serde_json::from_slice(&m.json).unwrap();
+        assert_eq!(v["type"], "stats");
+        assert_eq!(v["at"], "2026-11-26T07:34:22.123Z");
+        let legs = v["legs"].as_array().unwrap();
+        assert_eq!(legs.len(), 2);
+        assert_eq!(legs[0]["id"], 1);
+        assert_eq!(legs[0]["quality"], "good");
+        assert_eq!(legs[1]["id"], 2);
+        assert_eq!(legs[1]["quality"], "fair", "40 ms of jitter costs a band");
+        // The same figures as the leg's own `stats`, but `updated_at` (the message's `at`).
+        // (Compared as parsed text: `to_value` would widen the f32 figures to f64.)
+        let text = serde_json::to_string(book.get(2).unwrap().stats.as_ref().unwrap()).unwrap();
+        let mut full: serde_json::Value = serde_json::from_str(&text).unwrap();
+        full.as_object_mut().unwrap().remove("updated_at");
+        assert_eq!(legs[1]["stats"], full);
+        assert_eq!(legs[1]["stats"]["lost"], 50);
+    }
+
+    #[test]
+    fn stats_interest_counts_each_subscriber_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let wanting = std::sync::Arc::new(AtomicUsize::new(0));
+        let a = StatsInterest::new(&wanting);
+        let mut b = StatsInterest::new(&wanting);
+        assert_eq!(wanting.load(Ordering::Relaxed), 2);
+        b.drop_interest();
+        b.drop_interest();
+        assert_eq!(wanting.load(Ordering::Relaxed), 1, "dropped once");
+        drop(b);
+        assert_eq!(wanting.load(Ordering::Relaxed), 1);
+        drop(a);
+        assert_eq!(wanting.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn events_are_serialized_once_as_their_json() {
+        let mut book = LegBook::new("r");
+        let wall = Wall {
+            now: Instant::now(),
+            unix_ms: 0,
+        };
+        let ev = book.update(wall, &view(3)).remove(0);
+        let m = LegMessage::event(&ev);
+        assert!(!m.stats);
+        let v: serde_json::Value = serde_json::from_slice(&m.json).unwrap();
+        assert_eq!(v, serde_json::to_value(&ev).unwrap());
+        assert_eq!(v["type"], "started");
+        assert_eq!(v["leg"]["id"], 3);
     }
 
     #[test]

@@ -27,7 +27,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{ApiMetrics, Control, ControlError, DialOutRequest, EventSubscription};
 use crate::engine::{Gateway, Output};
-use crate::media::MediaEvent;
 use crate::meeting::{
     Actor, BreakoutOptions, BreakoutState, BreakoutsView, Command, Event, EventKind, MeetingError,
     MeetingSpec, MeetingSummary, MeetingView, Outcome, ParticipantId, ParticipantView,
@@ -171,12 +170,9 @@ impl Engine {
     /// An event from the media shard.
     pub fn handle_media(&mut self, now: Instant, ev: ShardEvent) {
         match ev {
-            ShardEvent::Media(ev) => {
-                if let MediaEvent::Stats(s) = &ev {
-                    self.ops.stats(now, s);
-                }
-                self.gateway.handle_media_event(now, ev)
-            }
+            ShardEvent::Media(ev) => self.gateway.handle_media_event(now, ev),
+            // Statistics are for operators only: the core has nothing to do with them.
+            ShardEvent::Stats(all) => self.ops.stats(now, &all),
             ShardEvent::OpenFailed { leg, error } => {
                 let call_id = self.ops.call_id(leg.0).unwrap_or("");
                 tracing::warn!(leg = leg.0, %call_id, %error, "RTP ports could not be bound");

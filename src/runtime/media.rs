@@ -69,7 +69,13 @@ pub enum ShardCommand {
 #[derive(Debug)]
 pub enum ShardEvent {
     Media(MediaEvent),
-    OpenFailed { leg: LegId, error: String },
+    /// Every leg's statistics of one `stats_every` period, in one message (the engine's
+    /// observation of them is one batch, and so is what it tells operators).
+    Stats(Vec<crate::media::LegStats>),
+    OpenFailed {
+        leg: LegId,
+        error: String,
+    },
 }
 
 const WAKER: Token = Token(usize::MAX);
@@ -526,12 +532,13 @@ impl Shard {
 
     /// Every leg's statistics to the engine, then the next deadline.
     fn emit_stats(&mut self, now: Instant) {
-        for leg in self.legs.keys() {
-            if let Some(s) = self.plane.stats(*leg) {
-                let _ = self
-                    .events
-                    .send(ShardEvent::Media(MediaEvent::Stats(Box::new(s))));
-            }
+        let all: Vec<_> = self
+            .legs
+            .keys()
+            .filter_map(|leg| self.plane.stats(*leg))
+            .collect();
+        if !all.is_empty() {
+            let _ = self.events.send(ShardEvent::Stats(all));
         }
         self.next_stats = self.stats_every.map(|d| now + d);
     }
@@ -714,6 +721,9 @@ impl Shard {
                         Err(_) => self.meter.tx_errors += 1,
                     }
                 }
+                // The plane's own statistics (with each RTCP report it sends) are dropped:
+                // operators get every leg's each second from `emit_stats`.
+                MediaOutput::Event(MediaEvent::Stats(_)) => {}
                 MediaOutput::Event(ev) => {
                     let _ = self.events.send(ShardEvent::Media(ev));
                 }

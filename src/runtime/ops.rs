@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -16,7 +18,8 @@ use crate::engine::{LegEnd, LegState, LegView};
 use crate::media::LegStats;
 use crate::ops::hep::{HepProto, HepTransport};
 use crate::ops::legs::{
-    Cdr, LegBook, LegEvent, LegFilter, LegSubscription, OpsLeg, SharedEvent, Wall,
+    Cdr, LegBook, LegEvent, LegFilter, LegMessage, LegSubscription, OpsLeg, StatsBatch,
+    StatsInterest, Wall,
 };
 use crate::ops::metrics::{
     BandLabels, DirLabels, OpsMetrics, RoomCounts, RoomLabels, SipCounter, StateLabels,
@@ -53,15 +56,20 @@ fn state_label(s: LegState) -> StateLabels {
 struct RtcpPath {
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
-    /// The last peer report exported (its extended highest sequence number), so each
-    /// report goes to Homer once although statistics come every second.
-    last_report: Option<u32>,
+    /// The last reports exported, the peer's and ours (their counts), so each report goes to
+    /// Homer once although statistics come every second.
+    last_report: Option<u64>,
+    last_sent: Option<u64>,
 }
 
 pub struct OpsState {
     book: LegBook,
     metrics: OpsMetrics,
-    events: broadcast::Sender<SharedEvent>,
+    events: broadcast::Sender<LegMessage>,
+    /// This second's `stats` message, written once for every watcher.
+    batch: StatsBatch,
+    /// Subscribers that want the `stats` messages (see [`StatsInterest`]).
+    stats_wanted: Arc<AtomicUsize>,
     sip: SipCounter,
     rooms: RoomCounts,
     hep: Option<HepSender>,
@@ -92,6 +100,8 @@ impl OpsState {
             book: LegBook::new(run),
             metrics,
             events: broadcast::channel(LEG_EVENT_BUFFER).0,
+            batch: StatsBatch::default(),
+            stats_wanted: Arc::new(AtomicUsize::new(0)),
             sip: SipCounter::default(),
             rooms: RoomCounts::default(),
             hep: None,
@@ -131,12 +141,16 @@ impl OpsState {
         LegSubscription {
             snapshot: self.book.list(),
             live: self.events.subscribe(),
+            stats: StatsInterest::new(&self.stats_wanted),
         }
     }
 
+    /// Serialized once, for every watcher; not at all when nobody watches.
     fn publish(&self, e: LegEvent) {
-        // No receivers is fine: nobody is watching.
-        let _ = self.events.send(SharedEvent::new(e));
+        if self.events.receiver_count() > 0 {
+            // A watcher gone since is fine.
+            let _ = self.events.send(LegMessage::event(&e));
+        }
     }
 
     /// A SIP message received from or sent to `peer`: counted, and captured for Homer.
@@ -285,83 +299,105 @@ impl OpsState {
                     failures.inc();
                     tracing::error!(leg = cdr.leg, call_id = %cdr.call_id, error = %e, "call record not stored");
                 }
-                let _ = tx.send(SharedEvent::new(LegEvent::Ended {
-                    leg: Box::new(leg),
-                    cdr: Box::new(cdr),
-                }));
+                if tx.receiver_count() > 0 {
+                    let _ = tx.send(LegMessage::event(&LegEvent::Ended {
+                        leg: Box::new(leg),
+                        cdr: Box::new(cdr),
+                    }));
+                }
             }),
         );
     }
 
-    /// A statistics snapshot of one leg from the media shard.
-    pub fn stats(&mut self, now: Instant, s: &LegStats) {
-        let watching = self.events.receiver_count() > 0;
-        let Some((events, delta)) = self.book.stats(now, wall(), s, watching) else {
-            return;
-        };
-        let m = &self.metrics;
-        self.rtp_in.inc_by(delta.packets_in);
-        self.rtp_out.inc_by(delta.packets_out);
-        m.rtp_lost.inc_by(delta.lost);
-        m.jitter_ms.observe(f64::from(delta.jitter_ms));
-        for e in events {
-            if let LegEvent::Quality {
-                from, to, call_id, ..
-            } = &e
-            {
-                tracing::info!(leg = s.leg.0, %call_id, %from, %to, "quality band crossed");
-                m.quality_crossings
-                    .get_or_create(&BandLabels {
-                        band: to.to_string(),
-                    })
-                    .inc();
-                self.publish(e);
-            } else if watching {
+    /// One second's statistics of every leg of a media shard: the legs' live figures,
+    /// quality verdicts (a crossing is an event), metrics, RTCP reports to Homer, and one
+    /// `stats` message for whoever watches the leg-event stream.
+    pub fn stats(&mut self, now: Instant, all: &[LegStats]) {
+        let wall = wall();
+        // A subscriber gone without dropping its interest yet is harmless: one message more.
+        let watching = self.stats_wanted.load(Ordering::Relaxed) > 0;
+        let mut total = crate::ops::legs::StatsDelta::default();
+        for s in all {
+            let Some((crossing, delta)) = self.book.stats(now, wall, s) else {
+                continue;
+            };
+            total.packets_in += delta.packets_in;
+            total.packets_out += delta.packets_out;
+            total.lost += delta.lost;
+            self.metrics.jitter_ms.observe(f64::from(delta.jitter_ms));
+            if let Some(e) = crossing {
+                if let LegEvent::Quality {
+                    from, to, call_id, ..
+                } = &e
+                {
+                    tracing::info!(leg = s.leg.0, %call_id, %from, %to, "quality band crossed");
+                    self.metrics
+                        .quality_crossings
+                        .get_or_create(&BandLabels {
+                            band: to.to_string(),
+                        })
+                        .inc();
+                }
                 self.publish(e);
             }
+            if watching {
+                if let Some(leg) = self.book.get(s.leg.0) {
+                    self.batch.push(leg);
+                }
+            }
+            self.export_rtcp(s);
         }
-        self.export_rtcp(s);
+        // Counters once a second, not once per leg.
+        self.rtp_in.inc_by(total.packets_in);
+        self.rtp_out.inc_by(total.packets_out);
+        self.metrics.rtp_lost.inc_by(total.lost);
+        if let Some(m) = self.batch.finish(wall.unix_ms) {
+            let _ = self.events.send(m);
+        }
     }
 
-    /// The peer's latest receiver report as Homer's RTCP JSON, once per report.
+    /// The latest RTCP reports of the leg's audio, both ways (the peer's of our stream and
+    /// ours of its stream), as Homer's RTCP JSON, each report once.
     fn export_rtcp(&mut self, s: &LegStats) {
-        let (Some(hep), Some(peer)) = (&self.hep, s.peer) else {
-            return;
-        };
+        let Some(hep) = &self.hep else { return };
         let Some(path) = self.rtcp.get_mut(&s.leg.0) else {
             return;
         };
         let (Some(local), Some(remote)) = (path.local, path.remote) else {
             return;
         };
-        if path.last_report == Some(peer.extended_highest_seq) {
+        let theirs = s
+            .peer
+            .map(|p| p.report)
+            .filter(|r| path.last_report != Some(r.count));
+        let ours = s.sent_report.filter(|r| path.last_sent != Some(r.count));
+        if theirs.is_none() && ours.is_none() {
             return;
         }
-        path.last_report = Some(peer.extended_highest_seq);
-        let Some(call_id) = self.book.get(s.leg.0).map(|l| l.call_id.clone()) else {
+        if let Some(r) = theirs {
+            path.last_report = Some(r.count);
+        }
+        if let Some(r) = ours {
+            path.last_sent = Some(r.count);
+        }
+        let Some(call_id) = self.book.get(s.leg.0).map(|l| l.call_id.as_str()) else {
             return;
         };
-        // Homer's RTCP JSON (as captagent sends it): a receiver report block's fields.
-        let body = serde_json::json!({
-            "type": 201,
-            "report_blocks": [{
-                "fraction_lost": (peer.fraction_lost * 256.0).round().min(255.0) as u8,
-                "packets_lost": peer.cumulative_lost,
-                "highest_seq_no": peer.extended_highest_seq,
-                "ia_jitter": peer.jitter_ms,
-            }],
-            "rtt_ms": s.rtt_ms,
-            "mos": s.mos_out,
-        });
-        hep.send(Capture {
-            src: remote,
-            dst: local,
+        let capture = |src, dst, r: &crate::media::PeerReportRaw| Capture {
+            src,
+            dst,
             transport: HepTransport::Udp,
             proto: HepProto::RtcpJson,
             at: SystemTime::now(),
-            correlation_id: Some(call_id),
-            payload: Bytes::from(body.to_string()),
-        });
+            correlation_id: Some(call_id.to_owned()),
+            payload: Bytes::from(crate::ops::hep::rtcp_json(r)),
+        };
+        if let Some(r) = theirs {
+            hep.send(capture(remote, local, &r));
+        }
+        if let Some(r) = ours {
+            hep.send(capture(local, remote, &r));
+        }
     }
 }
 

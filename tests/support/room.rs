@@ -2,6 +2,8 @@
 //! one call, sends its own tone as G.711 µ-law RTP every 20 ms, records what it receives,
 //! sends keypad digits (RFC 4733 or SIP INFO), answers whatever roomgate sends in the dialog
 //! (and counts it, so a test can prove a move never re-INVITEd or hung up the call).
+//! With [`MediaOptions`] it also sends RTCP sender reports about what it hears, and its RTP
+//! can be made lossy ([`RoomSystem::set_loss_percent`]) as over a bad link.
 #![allow(dead_code)]
 
 use roomgate::media::codec::g711::{ulaw_decode, ulaw_encode};
@@ -31,6 +33,33 @@ struct Shared {
     /// (From, P-Asserted-Identity) of each UPDATE roomgate sent (RFC 4916 identity updates).
     identities: Mutex<Vec<(String, String)>>,
     stop: AtomicBool,
+    /// Percent of outgoing audio packets not sent (their sequence numbers skipped).
+    loss_percent: AtomicU32,
+    /// Audio packets left unsent so far.
+    dropped: AtomicU32,
+    /// Roomgate's stream as received (RFC 3550 §6.4.1 report block fields).
+    rx: Mutex<Reception>,
+    /// RTCP compound packets sent.
+    rtcp_sent: AtomicU32,
+}
+
+/// What a receiver tracks of one RTP source (RFC 3550 §6.4.1, A.1), simplified: packets
+/// arrive in order on loopback.
+#[derive(Default, Clone, Copy)]
+struct Reception {
+    ssrc: Option<u32>,
+    base_seq: u32,
+    /// Extended highest sequence number received.
+    ext_max: u32,
+    received: u32,
+}
+
+/// How a room system's media behaves beyond the defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MediaOptions {
+    /// Send an RTCP compound (SR with a reception report block on roomgate's stream, then
+    /// SDES CNAME; RFC 3550 §6.1) every second, from the port above the RTP port (§11).
+    pub rtcp: bool,
 }
 
 pub struct RoomSystem {
@@ -43,6 +72,8 @@ pub struct RoomSystem {
     to_header: String,
     cseq: u32,
     threads: Vec<JoinHandle<()>>,
+    rtp_local: SocketAddr,
+    rtp_remote: SocketAddr,
 }
 
 fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
@@ -55,10 +86,26 @@ fn header<'a>(msg: &'a str, name: &str) -> Option<&'a str> {
 impl RoomSystem {
     /// Dials `user@gateway` and returns once the call is answered and ACKed.
     pub fn call(gateway: SocketAddr, user: &str, name: &str, tone_hz: f64) -> RoomSystem {
+        Self::call_with(gateway, user, name, tone_hz, MediaOptions::default())
+    }
+
+    /// [`Self::call`] with media options.
+    pub fn call_with(
+        gateway: SocketAddr,
+        user: &str,
+        name: &str,
+        tone_hz: f64,
+        opts: MediaOptions,
+    ) -> RoomSystem {
         let sip = UdpSocket::bind("127.0.0.1:0").expect("bind SIP");
         sip.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+        let (rtp, rtcp) = if opts.rtcp {
+            let (rtp, rtcp) = rtp_pair();
+            (rtp, Some(rtcp))
+        } else {
+            (UdpSocket::bind("127.0.0.1:0").expect("bind RTP"), None)
+        };
         let local = sip.local_addr().unwrap();
         let rtp_port = rtp.local_addr().unwrap().port();
         let call_id = format!("{name}-{}@127.0.0.1", local.port());
@@ -119,11 +166,136 @@ impl RoomSystem {
             to_header,
             cseq: 1,
             threads: Vec::new(),
+            rtp_local: rtp.local_addr().unwrap(),
+            rtp_remote: remote_rtp,
         };
         rs.send_in_dialog("ACK", 1, None);
         rs.start_media(rtp, remote_rtp, tone_hz);
+        if let Some(rtcp) = rtcp {
+            // RFC 3550 §11: RTCP on the port above RTP, unless the answer said otherwise.
+            let to = SocketAddr::new(remote_rtp.ip(), remote_rtp.port() + 1);
+            rs.start_rtcp(rtcp, to);
+        }
         rs.start_sip_responder();
         rs
+    }
+
+    /// The Call-ID of this call.
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// The SSRC of our audio stream.
+    pub fn ssrc(&self) -> u32 {
+        0x5151_0000 ^ self.rtp_remote.port() as u32
+    }
+
+    /// The SSRC of roomgate's stream to us, once heard.
+    pub fn heard_ssrc(&self) -> Option<u32> {
+        self.shared.rx.lock().unwrap().ssrc
+    }
+
+    /// Our RTP address, and roomgate's (from its answer).
+    pub fn rtp_addrs(&self) -> (SocketAddr, SocketAddr) {
+        (self.rtp_local, self.rtp_remote)
+    }
+
+    /// From now on, leaves `percent` of outgoing audio packets unsent (evenly spread; their
+    /// sequence numbers are skipped, so the receiver counts them lost).
+    pub fn set_loss_percent(&self, percent: u32) {
+        self.shared
+            .loss_percent
+            .store(percent.min(100), Ordering::Relaxed);
+    }
+
+    /// Audio packets left unsent so far.
+    pub fn dropped(&self) -> u32 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// RTCP compound packets sent so far.
+    pub fn rtcp_sent(&self) -> u32 {
+        self.shared.rtcp_sent.load(Ordering::Relaxed)
+    }
+
+    /// Sends an RTCP compound every second: SR (RFC 3550 §6.4.1) with one report block on
+    /// roomgate's stream once it has been heard, then SDES CNAME (§6.5).
+    fn start_rtcp(&mut self, rtcp: UdpSocket, to: SocketAddr) {
+        let shared = self.shared.clone();
+        let cname = format!("{}@127.0.0.1", self.name);
+        let ssrc = self.ssrc();
+        self.threads.push(std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut n = 0u64;
+            let mut prev = Reception::default();
+            let mut prev_expected = 0u32;
+            while !shared.stop.load(Ordering::Relaxed) {
+                n += 1;
+                let next = start + Duration::from_secs(n);
+                while Instant::now() < next {
+                    if shared.stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    sleep(Duration::from_millis(20));
+                }
+                let rx = *shared.rx.lock().unwrap();
+                let sent = (start.elapsed().as_millis() / 20) as u32;
+                let mut pkt = Vec::with_capacity(128);
+                let rc = u8::from(rx.ssrc.is_some());
+                pkt.extend_from_slice(&[0x80 | rc, 200]);
+                pkt.extend_from_slice(&(6u16 + 6 * u16::from(rc)).to_be_bytes());
+                pkt.extend_from_slice(&ssrc.to_be_bytes());
+                // Sender info: NTP time (seconds since 1900), RTP time, packets, octets.
+                let unix = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap();
+                let ntp_sec = unix.as_secs() + 2_208_988_800;
+                let ntp_frac = ((unix.subsec_nanos() as u64) << 32) / 1_000_000_000;
+                pkt.extend_from_slice(&(ntp_sec as u32).to_be_bytes());
+                pkt.extend_from_slice(&(ntp_frac as u32).to_be_bytes());
+                pkt.extend_from_slice(&(sent * 160).to_be_bytes());
+                pkt.extend_from_slice(&sent.to_be_bytes());
+                pkt.extend_from_slice(&(sent * 160).to_be_bytes());
+                if let Some(source) = rx.ssrc {
+                    // RFC 3550 A.3: lost = expected − received; the fraction over the interval.
+                    let expected = rx.ext_max.wrapping_sub(rx.base_seq) + 1;
+                    let lost = expected as i64 - rx.received as i64;
+                    let exp_int = expected.wrapping_sub(prev_expected);
+                    let rcv_int = rx.received.wrapping_sub(prev.received);
+                    let lost_int = exp_int as i64 - rcv_int as i64;
+                    let fraction = if exp_int == 0 || lost_int <= 0 {
+                        0
+                    } else {
+                        ((lost_int << 8) / exp_int as i64) as u8
+                    };
+                    prev = rx;
+                    prev_expected = expected;
+                    let cumulative = (lost.clamp(-0x80_0000, 0x7f_ffff) as i32 as u32) & 0xff_ffff;
+                    pkt.extend_from_slice(&source.to_be_bytes());
+                    pkt.extend_from_slice(
+                        &((u32::from(fraction) << 24) | cumulative).to_be_bytes(),
+                    );
+                    pkt.extend_from_slice(&rx.ext_max.to_be_bytes());
+                    pkt.extend_from_slice(&0u32.to_be_bytes()); // jitter: loopback has none
+                    pkt.extend_from_slice(&0u32.to_be_bytes()); // LSR: no SR heard
+                    pkt.extend_from_slice(&0u32.to_be_bytes()); // DLSR
+                }
+                // SDES: one chunk, CNAME, then a null item padding to a 32-bit boundary.
+                let mut chunk = ssrc.to_be_bytes().to_vec();
+                chunk.extend_from_slice(&[1, cname.len() as u8]);
+                chunk.extend_from_slice(cname.as_bytes());
+                chunk.push(0);
+                while chunk.len() % 4 != 0 {
+                    chunk.push(0);
+                }
+                pkt.extend_from_slice(&[0x81, 202]);
+                pkt.extend_from_slice(&((chunk.len() / 4) as u16).to_be_bytes());
+                pkt.extend_from_slice(&chunk);
+                if rtcp.send_to(&pkt, to).is_ok() {
+                    shared.rtcp_sent.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
     }
 
     fn request(&self, method: &str, cseq: u32, body: Option<(&str, &str)>) -> String {
@@ -208,7 +380,14 @@ impl RoomSystem {
                         pkt.push(ulaw_encode(s));
                     }
                 }
-                let _ = rtp.send_to(&pkt, remote);
+                let loss = u64::from(shared.loss_percent.load(Ordering::Relaxed));
+                // Evenly spread: frame f is dropped when ⌊f·loss/100⌋ steps up at f.
+                let drop = event.is_none() && (frame + 1) * loss / 100 != frame * loss / 100;
+                if drop {
+                    shared.dropped.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    let _ = rtp.send_to(&pkt, remote);
+                }
                 seq = seq.wrapping_add(1);
                 ts = ts.wrapping_add(160);
                 frame += 1;
@@ -227,7 +406,32 @@ impl RoomSystem {
                     continue;
                 }
                 let cc = (buf[0] & 0x0f) as usize;
-                let payload = &buf[12 + 4 * cc..n];
+                {
+                    let seq = u32::from(u16::from_be_bytes([buf[2], buf[3]]));
+                    let ssrc = u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]);
+                    let mut r = shared.rx.lock().unwrap();
+                    if r.ssrc != Some(ssrc) {
+                        *r = Reception {
+                            ssrc: Some(ssrc),
+                            base_seq: seq,
+                            ext_max: seq,
+                            received: 0,
+                        };
+                    }
+                    // Extend to 32 bits across wraps (in-order delivery on loopback).
+                    let cycles = r.ext_max & !0xffff;
+                    let mut ext = cycles | seq;
+                    if ext + 0x8000 < r.ext_max {
+                        ext += 0x1_0000;
+                    }
+                    if ext > r.ext_max {
+                        r.ext_max = ext;
+                    }
+                    r.received += 1;
+                }
+                let Some(payload) = buf.get(12 + 4 * cc..n) else {
+                    continue;
+                };
                 let mut heard = shared.heard.lock().unwrap();
                 heard.extend(payload.iter().map(|&b| ulaw_decode(b)));
                 let excess = heard.len().saturating_sub(KEEP_S * RATE as usize);
@@ -353,6 +557,21 @@ impl Drop for RoomSystem {
             let _ = t.join();
         }
     }
+}
+
+/// An RTP socket on an even port with the RTCP socket on the port above (RFC 3550 §11).
+fn rtp_pair() -> (UdpSocket, UdpSocket) {
+    for _ in 0..100 {
+        let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+        let port = rtp.local_addr().unwrap().port();
+        if port % 2 == 1 || port == u16::MAX {
+            continue;
+        }
+        if let Ok(rtcp) = UdpSocket::bind(("127.0.0.1", port + 1)) {
+            return (rtp, rtcp);
+        }
+    }
+    panic!("no free even/odd loopback port pair for RTP/RTCP");
 }
 
 /// Power at `freq` relative to the signal (Goertzel), scaled so a pure tone gives ~0.5.

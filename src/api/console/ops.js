@@ -85,21 +85,55 @@ export function opsView(root, legId) {
     draw();
   }
 
-  // The stream's messages are legs, partial legs (`{leg: id, …stats}`), or `{legs: […]}`.
+  // The stream (docs/operators.md): `snapshot` {legs}, `started`/`updated` {leg}, `moved`
+  // (its `updated` follows with the moves), `quality` {leg: id, from, to}, `stats` once a second
+  // {legs: [partial legs: id, quality, stats]}, `ended` {leg, cdr}. Older or other servers'
+  // shapes are folded in too: a whole leg, `{leg: {…}}`, or `{leg: id, …fields}`.
   function onMessage(m) {
     lastMessage = Date.now();
-    if (Array.isArray(m.legs)) m.legs.forEach(merge);
-    else if (m.leg && typeof m.leg === "object") merge(m.leg);
-    else if (m.leg !== undefined) {
-      const { leg, type, seq, ...fields } = m;
-      merge({ ...fields, id: leg });
-    } else if (m.id !== undefined) merge(m);
-    const id = String(m.leg?.id ?? m.leg ?? m.id);
-    if (/_(ended|removed|gone)$/.test(m.type || "") && legId === undefined) legs.delete(id);
+    const forget = (id) => {
+      if (legId === undefined) legs.delete(String(id));
+    };
+    switch (m.type) {
+      case "snapshot": {
+        const list = Array.isArray(m.legs) ? m.legs : [];
+        const seen = new Set(list.map((l) => String(l.id)));
+        for (const id of [...legs.keys()]) if (!seen.has(id)) forget(id);
+        list.forEach(merge);
+        break;
+      }
+      case "stats":
+        if (Array.isArray(m.legs)) m.legs.filter((l) => legs.has(String(l.id))).forEach(merge);
+        else if (m.leg !== undefined) mergeFields(m);
+        break;
+      case "moved":
+        break;
+      case "quality":
+        if (typeof m.leg !== "object") merge({ id: m.leg, quality: m.to });
+        break;
+      case "ended":
+        if (m.leg && typeof m.leg === "object") {
+          if (legId === undefined) forget(m.leg.id);
+          else merge({ ...m.leg, state: "ended" });
+        }
+        break;
+      default:
+        if (Array.isArray(m.legs)) m.legs.forEach(merge);
+        else if (m.leg && typeof m.leg === "object") merge(m.leg);
+        else if (m.leg !== undefined) mergeFields(m);
+        else if (m.id !== undefined) merge(m);
+        if (/_(ended|removed|gone)$/.test(m.type || "")) forget(m.leg?.id ?? m.leg ?? m.id);
+    }
     drawSoon();
   }
 
-  // Stats arrive per leg per second: redraw at most four times a second.
+  /** A partial update `{type, leg: id, …fields}`. */
+  function mergeFields(m) {
+    const { leg, type, seq, ...fields } = m;
+    merge({ ...fields, id: leg });
+  }
+
+  // Messages can come in bursts: redraw at most four times a second.
   let drawTimer = null;
   const drawSoon = () => {
     drawTimer ??= setTimeout(() => {
