@@ -18,7 +18,6 @@ pub mod fuzzing;
 pub use framer::{Frame, Framer, FramerError, KeepAlive};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nom::FindSubstring;
 
 use crate::sip::header::lex::{self, sub};
 use crate::sip::header::{
@@ -196,8 +195,6 @@ fn parse_start_line(src: &Bytes, line: &[u8]) -> Result<StartLine, ParseError> {
     ))
 }
 
-/// The next LF at or after `from` (memchr through nom's `FindSubstring`: this scan is most of
-/// the parser's per-byte work).
 /// The Request-URI checks that need no full URI parse (that happens in [`validate`] and
 /// `Request::request_uri`): an absolute URI (`scheme ":"`, so not `<…>`, RFC 4475 §3.1.2.7)
 /// and, for sip/sips, no `?headers` after the host part (RFC 3261 §19.1.1 table; RFC 4475
@@ -224,8 +221,9 @@ fn request_uri_looks_valid(uri: &[u8]) -> bool {
     !uri.iter().any(|&c| matches!(c, b'<' | b'>' | b'"'))
 }
 
+/// The next LF at or after `from` (memchr: this scan is most of the parser's per-byte work).
 fn find_lf(b: &[u8], from: usize) -> Option<usize> {
-    (&b[from..]).find_substring(&b"\n"[..]).map(|k| k + from)
+    memchr::memchr(b'\n', &b[from..]).map(|k| k + from)
 }
 
 /// Strips a CR before the LF at `lf` (bare LF line ends are tolerated).
