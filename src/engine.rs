@@ -595,7 +595,13 @@ impl Gateway {
         let sd = sdp::offer(&local, &mut oa);
         let dial = crate::sip::ua::Dial {
             target: req.uri.clone(),
-            from: format!("sip:{meeting}@{}", self.cfg.ua.sent_by),
+            from: format!(
+                "sip:{meeting}@{}",
+                match &self.cfg.ua.sent_by_v6 {
+                    Some(v6) if destination.addr.is_ipv6() => v6,
+                    _ => &self.cfg.ua.sent_by,
+                }
+            ),
             destination,
             sdp: sd.to_bytes(),
         };

@@ -1,5 +1,6 @@
-//! A room system on IPv6: SIP over UDP and TCP on [::1], and the SDP answer puts our media on
-//! IPv6 too (`c=IN IP6 ::1`), so its RTP never has to cross address families.
+//! A room system on IPv6: SIP over UDP and TCP on [::1]; our Contact names our IPv6 address
+//! and the SDP answer puts our media on IPv6 too (`c=IN IP6 ::1`), so neither its in-dialog
+//! requests nor its RTP have to cross address families.
 
 mod support;
 
@@ -64,6 +65,15 @@ fn calls_over_ipv6_get_ipv6_media() {
         assert!(
             answer.contains("c=IN IP6 ::1"),
             "{transport}: answer not on IPv6:\n{answer}"
+        );
+        // Its ACK and BYE must go to an address it can reach: ours on IPv6 (§12.1.1).
+        let contact = answer
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("contact:"))
+            .expect("Contact in the 200");
+        assert!(
+            contact.contains(&format!("[::1]:{port6}")),
+            "{transport}: Contact not on IPv6: {contact}"
         );
     }
 }

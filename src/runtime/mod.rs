@@ -173,6 +173,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let gateway_cfg = GatewayConfig {
         ua: UaConfig {
             sent_by: first.to_string(),
+            // Peers on IPv6 are told our IPv6 address in Via and Contact.
+            sent_by_v6: sip_addrs
+                .iter()
+                .map(|(_, a)| *a)
+                .find(|a| a.is_ipv6() && !a.ip().is_unspecified() && *a != first)
+                .map(|a| a.to_string()),
             credentials: config
                 .sip
                 .credentials

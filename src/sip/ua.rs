@@ -120,6 +120,8 @@ pub struct UaConfig {
     pub session: SessionTimerConfig,
     /// Our sent-by (`host[:port]`) for Via and the host part of Contact.
     pub sent_by: String,
+    /// The same for peers reached over IPv6 (`[::1]:5060`); `None`: `sent_by` for everyone.
+    pub sent_by_v6: Option<String>,
     /// The user part of our Contact.
     pub contact_user: String,
     /// The Server header of our responses, if any.
@@ -137,6 +139,7 @@ impl Default for UaConfig {
             timers: TimerConfig::default(),
             session: SessionTimerConfig::default(),
             sent_by: "127.0.0.1:5060".into(),
+            sent_by_v6: None,
             contact_user: "roomgate".into(),
             server: Some(concat!("roomgate/", env!("CARGO_PKG_VERSION")).into()),
             max_out_of_dialog: transaction::DEFAULT_MAX_OUT_OF_DIALOG,
@@ -592,10 +595,9 @@ impl UserAgent {
         let status = reply.status;
         let mut resp = self.response(&c.invite, status, Some(&c.local_tag.clone()));
         let txn = c.invite_txn;
-        let transport = c.source.transport;
+        let source = c.source;
         if status.0 > 100 && status.0 < 300 {
-            resp.headers
-                .push(HeaderName::Contact, self.contact(transport));
+            resp.headers.push(HeaderName::Contact, self.contact(source));
         }
         if status.is_success() {
             resp.headers.push(HeaderName::Allow, ALLOW);
@@ -681,7 +683,6 @@ impl UserAgent {
     /// [`UaEvent::Progress`], [`UaEvent::Answered`] (the 2xx is ACKed by the core) or
     /// [`UaEvent::Terminated`]; [`UserAgent::hangup`] cancels it while unanswered.
     pub fn dial(&mut self, now: Instant, dial: Dial) -> Result<CallHandle, UaError> {
-        let transport = dial.destination.transport;
         let local_tag = self.new_tag();
         let host = self
             .cfg
@@ -695,13 +696,13 @@ impl UserAgent {
         );
         let seq: u32 = self.rng.gen_range(1..0x4000_0000);
         let mut h = crate::sip::Headers::with_capacity(14);
-        h.push(HeaderName::Via, self.via_for(transport));
+        h.push(HeaderName::Via, self.via_for(dial.destination));
         h.push(HeaderName::MaxForwards, "70");
         h.push(HeaderName::From, format!("<{}>;tag={local_tag}", dial.from));
         h.push(HeaderName::To, format!("<{}>", dial.target));
         h.push(HeaderName::CallId, call_id);
         h.push(HeaderName::CSeq, format!("{seq} INVITE"));
-        h.push(HeaderName::Contact, self.contact(transport));
+        h.push(HeaderName::Contact, self.contact(dial.destination));
         h.push(HeaderName::Allow, ALLOW);
         h.push(HeaderName::Supported, SUPPORTED.join(", "));
         if self.cfg.session.enabled {
@@ -807,12 +808,10 @@ impl UserAgent {
                 "answer an offer with a final response",
             ));
         }
-        let transport = c.source.transport;
         let source = c.source;
         let mut resp = self.response(&offer.request, status, None);
         if status.is_success() {
-            resp.headers
-                .push(HeaderName::Contact, self.contact(transport));
+            resp.headers.push(HeaderName::Contact, self.contact(source));
             resp.headers
                 .push(HeaderName::Supported, SUPPORTED.join(", "));
             if let Some(st) = offer.session {
@@ -879,7 +878,7 @@ impl UserAgent {
         if !c.peer_allows_update {
             return Ok(false);
         }
-        let transport = c.source.transport;
+        let source = c.source;
         let dialog = c.dialog.as_mut().expect("established calls have a dialog");
         dialog.set_local_display_name(display_name);
         let asserted = dialog.local_identity().map(|id| id.addr.to_string());
@@ -888,8 +887,7 @@ impl UserAgent {
         if let Some(a) = asserted {
             req.headers.push(HeaderName::PAssertedIdentity, a);
         }
-        req.headers
-            .push(HeaderName::Contact, self.contact(transport));
+        req.headers.push(HeaderName::Contact, self.contact(source));
         req.headers
             .push(HeaderName::Supported, SUPPORTED.join(", "));
         let id = self.layer.send_request(now, req, peer)?;
@@ -1463,9 +1461,9 @@ impl UserAgent {
         edit: impl FnOnce(&mut crate::sip::Headers),
     ) -> bool {
         let c = self.calls.get(&h).expect("checked by caller");
-        let (transport, destination) = (c.source.transport, c.source);
+        let destination = c.source;
         let mut invite = c.invite.clone();
-        let via = self.via_for(transport);
+        let via = self.via_for(destination);
         let seq = wire::cseq(&invite.headers).map_or(1, |x| x.0 + 1);
         invite.headers.set(HeaderName::Via, via);
         invite
@@ -1528,11 +1526,11 @@ impl UserAgent {
         let Ok(mut fork) = Dialog::uac(&c.invite, resp, c.source) else {
             return;
         };
-        let transport = c.source.transport;
+        let source = c.source;
         let seq = wire::cseq(&resp.headers).map_or(0, |x| x.0);
-        let ack = fork.ack(seq, self.via_for(transport));
+        let ack = fork.ack(seq, self.via_for(source));
         self.layer.send_stateless(fork.peer, &Message::Request(ack));
-        let bye = fork.request(Method::Bye, self.via_for(transport));
+        let bye = fork.request(Method::Bye, self.via_for(source));
         if let Ok(id) = self.layer.send_request(now, bye, fork.peer) {
             self.client_txns.insert(id, (h, Purpose::Ignore));
         }
@@ -1764,7 +1762,7 @@ impl UserAgent {
     /// Sends (or re-sends after 491/422) the current local offer with a new CSeq.
     fn send_offer(&mut self, now: Instant, h: CallHandle) {
         let via = self.new_via(h);
-        let contact = self.contact(self.calls[&h].source.transport);
+        let contact = self.contact(self.calls[&h].source);
         let min_se = self.cfg.session.min_se.max(90);
         let c = self.calls.get_mut(&h).expect("caller checked");
         let Some(offer) = c.local_offer.as_ref() else {
@@ -1980,15 +1978,26 @@ impl UserAgent {
         }
     }
 
-    fn contact(&self, transport: Transport) -> String {
-        let param = match transport {
+    /// Our address as `peer` can reach it: of its IP family when we have one (a room system on
+    /// IPv6 must not be told to send its ACK and BYE to an IPv4 address).
+    fn sent_by(&self, peer: Peer) -> &str {
+        match &self.cfg.sent_by_v6 {
+            Some(v6) if peer.addr.is_ipv6() => v6,
+            _ => &self.cfg.sent_by,
+        }
+    }
+
+    fn contact(&self, peer: Peer) -> String {
+        let param = match peer.transport {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
             Transport::Tls => ";transport=tls",
         };
         format!(
             "<sip:{}@{}{}>",
-            self.cfg.contact_user, self.cfg.sent_by, param
+            self.cfg.contact_user,
+            self.sent_by(peer),
+            param
         )
     }
 
@@ -1997,21 +2006,23 @@ impl UserAgent {
     }
 
     fn new_via(&mut self, h: CallHandle) -> String {
-        let transport = self
-            .calls
-            .get(&h)
-            .map(|c| c.source.transport)
-            .unwrap_or(Transport::Udp);
-        self.via_for(transport)
+        match self.calls.get(&h).map(|c| c.source) {
+            Some(peer) => self.via_for(peer),
+            None => self.via_for(Peer {
+                transport: Transport::Udp,
+                addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            }),
+        }
     }
 
-    fn via_for(&mut self, transport: Transport) -> String {
+    fn via_for(&mut self, peer: Peer) -> String {
+        let branch: u64 = self.rng.gen();
         format!(
             "SIP/2.0/{} {};branch={}{:016x};rport",
-            transport.via_token(),
-            self.cfg.sent_by,
+            peer.transport.via_token(),
+            self.sent_by(peer),
             wire::MAGIC_COOKIE,
-            self.rng.gen::<u64>()
+            branch
         )
     }
 
