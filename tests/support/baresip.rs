@@ -8,7 +8,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use super::{free_port, room::goertzel, scratch_dir};
+use super::{free_port, scratch_dir};
 
 /// The decoded audio's format with G.711: 8 kHz mono, 16-bit.
 const PLAY_RATE: usize = 8000;
@@ -118,16 +118,7 @@ impl Baresip {
             // Too little to tell a tone from noise.
             return Vec::new();
         }
-        let total: f64 = x
-            .iter()
-            .map(|&s| f64::from(s) * f64::from(s))
-            .sum::<f64>()
-            .max(1.0);
-        freqs
-            .iter()
-            .copied()
-            .filter(|&f| goertzel(&x, f) / total > 0.02)
-            .collect()
+        super::tour::tones_in(&x, freqs)
     }
 
     /// What it printed so far.
@@ -139,6 +130,15 @@ impl Baresip {
     pub fn finish(mut self) -> String {
         let _ = self.child.take().expect("running").wait();
         self.log()
+    }
+}
+
+impl super::tour::Listener for Baresip {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn recent(&self, ms: usize) -> Vec<i16> {
+        Baresip::recent(self, ms)
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod baresip;
 pub mod room;
+pub mod tour;
 pub mod ua;
 
 use std::io::{Read, Write};

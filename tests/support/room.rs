@@ -516,17 +516,7 @@ impl RoomSystem {
 
     /// Which of `freqs` are clearly present in the last second of received audio.
     pub fn tones_heard(&self, freqs: &[f64]) -> Vec<f64> {
-        let x = self.recent(1000);
-        let total: f64 = x
-            .iter()
-            .map(|&s| (s as f64) * (s as f64))
-            .sum::<f64>()
-            .max(1.0);
-        freqs
-            .iter()
-            .copied()
-            .filter(|&f| goertzel(&x, f) / total > 0.02)
-            .collect()
+        super::tour::tones_in(&self.recent(1000), freqs)
     }
 
     pub fn reinvites(&self) -> u32 {
@@ -547,6 +537,15 @@ impl RoomSystem {
         self.cseq += 1;
         self.send_in_dialog("BYE", self.cseq, None);
         sleep(Duration::from_millis(100));
+    }
+}
+
+impl super::tour::Listener for RoomSystem {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn recent(&self, ms: usize) -> Vec<i16> {
+        RoomSystem::recent(self, ms)
     }
 }
 
