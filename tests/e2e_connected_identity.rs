@@ -9,16 +9,8 @@ use std::net::SocketAddr;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 use support::room::RoomSystem;
+use support::tour::api;
 use support::{wait_until, Roomgate};
-
-fn api(rg: &Roomgate, method: &str, path: &str, body: Option<&str>) -> serde_json::Value {
-    let (status, text) = rg.api(method, path, body);
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {text}"
-    );
-    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
-}
 
 /// The display name and the tag of an address header value.
 fn name_and_tag(h: &str) -> (String, String) {

@@ -31,7 +31,8 @@ pub fn tones_in(x: &[i16], freqs: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn api(rg: &Roomgate, method: &str, path: &str, body: Option<&str>) -> serde_json::Value {
+/// An API call that must succeed; its JSON body (`Null` when empty).
+pub fn api(rg: &Roomgate, method: &str, path: &str, body: Option<&str>) -> serde_json::Value {
     let (status, text) = rg.api(method, path, body);
     assert!(
         (200..300).contains(&status),
