@@ -160,7 +160,13 @@ pub struct DialOut {
     /// The participant's name (default: the URI's user part).
     #[serde(default)]
     pub name: Option<String>,
+    /// Seconds to let it ring before giving up (1–600, default 60).
+    #[serde(default)]
+    pub ring_timeout_s: Option<u32>,
 }
+
+/// How long a dial-out rings when the host does not say.
+pub const DEFAULT_RING_TIMEOUT_S: u32 = 60;
 
 /// Why a dial-out was refused before anything was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -171,6 +177,8 @@ pub enum DialOutError {
     Uri(String),
     #[error("room: no breakout room {0}")]
     UnknownRoom(meeting::RoomId),
+    #[error("ring_timeout_s: must be 1 to 600 seconds, got {0}")]
+    RingTimeout(u32),
     #[error("no RTP ports left")]
     NoPorts,
     #[error("roomgate is shutting down")]
@@ -183,6 +191,7 @@ impl DialOutError {
         match self {
             DialOutError::Uri(_) => Some("uri"),
             DialOutError::UnknownRoom(_) => Some("room"),
+            DialOutError::RingTimeout(_) => Some("ring_timeout_s"),
             DialOutError::Meeting(e) => e.field(),
             _ => None,
         }
@@ -572,6 +581,10 @@ impl Gateway {
             return Err(DialOutError::ShuttingDown);
         }
         self.meetings.key(meeting)?;
+        let ring_s = req.ring_timeout_s.unwrap_or(DEFAULT_RING_TIMEOUT_S);
+        if !(1..=600).contains(&ring_s) {
+            return Err(DialOutError::RingTimeout(ring_s));
+        }
         if let Some(room) = req.room {
             let rooms = self
                 .meetings
@@ -604,6 +617,7 @@ impl Gateway {
             ),
             destination,
             sdp: sd.to_bytes(),
+            ring_timeout: Duration::from_secs(ring_s.into()),
         };
         let call = match self.ua.dial(now, dial) {
             Ok(c) => c,

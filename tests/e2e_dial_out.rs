@@ -84,6 +84,13 @@ fn bad_dial_out_requests_name_the_field() {
     );
     assert_eq!(status, 422, "{body}");
     assert!(body.contains(r#""field":"room""#), "{body}");
+    let (status, body) = rg.api(
+        "POST",
+        "/api/v1/meetings/1000/dial-out",
+        Some(r#"{"uri": "sip:room@127.0.0.1:5999", "ring_timeout_s": 0}"#),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains(r#""field":"ring_timeout_s""#), "{body}");
     let (status, _) = rg.api(
         "POST",
         "/api/v1/meetings/nope/dial-out",

@@ -22,6 +22,7 @@ fn dial(sim: &mut Sim) -> CallHandle {
                 from: "sip:1000@127.0.0.1".into(),
                 destination: room_peer(sim.transport),
                 sdp: Bytes::from_static(GATEWAY_SDP),
+                ring_timeout: Duration::from_secs(60),
             },
         )
         .unwrap();

@@ -28,6 +28,7 @@ fn sim(credentials: Vec<Credential>) -> Sim {
                 from: "sip:1000@127.0.0.1".into(),
                 destination: room_peer(Transport::Udp),
                 sdp: Bytes::from_static(GATEWAY_SDP),
+                ring_timeout: Duration::from_secs(60),
             },
         )
         .unwrap();

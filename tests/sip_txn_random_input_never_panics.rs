@@ -246,6 +246,7 @@ proptest! {
                         from: "sip:1000@127.0.0.1".into(),
                         destination: src,
                         sdp: Bytes::from_static(b"v=0\r\n"),
+                        ring_timeout: std::time::Duration::from_secs(5),
                     };
                     if let Ok(c) = ua.dial(now, d) {
                         calls.push(c);

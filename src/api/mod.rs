@@ -63,6 +63,9 @@ pub struct DialOutRequest {
     /// The participant's name (default: the URI's user part).
     #[serde(default)]
     pub name: Option<String>,
+    /// Seconds to let it ring before giving up with CANCEL (1–600, default 60).
+    #[serde(default)]
+    pub ring_timeout_s: Option<u32>,
 }
 
 /// A live subscription to one meeting's events: first `backlog` (the events after the

@@ -368,6 +368,7 @@ impl Engine {
                     uri: req.uri,
                     room: req.room,
                     name: req.name,
+                    ring_timeout_s: req.ring_timeout_s,
                 };
                 let r = self.gateway.dial_out(now, &meeting, dial);
                 self.flush();

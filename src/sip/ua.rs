@@ -279,6 +279,10 @@ pub struct Dial {
     pub destination: Peer,
     /// The SDP offer (dial-out always offers in the INVITE, RFC 3264 §5).
     pub sdp: Bytes,
+    /// How long to let it ring before giving up with CANCEL ([`EndReason::NoAnswer`]): a
+    /// provisional response stops Timer B (§17.1.1.2), so without this a callee that rings and
+    /// never answers would ring forever.
+    pub ring_timeout: Duration,
 }
 
 /// Errors of the UA core's commands.
@@ -315,7 +319,9 @@ enum CallTimer {
     SessionRefresh = 2,
     SessionExpiry = 3,
     GlareRetry = 4,
-    /// §9.1: no final response 64*T1 after our CANCEL: give the INVITE up.
+    /// A call we place: while it rings, the ring timeout (then we CANCEL, §9.1); after our
+    /// CANCEL, no final response 64*T1 later: give the INVITE up. One slot, since a call
+    /// needs the second only once the first has fired or been superseded by a hang-up.
     CancelGiveUp = 5,
 }
 
@@ -732,6 +738,8 @@ impl UserAgent {
         self.next_call += 1;
         let handle = CallHandle(self.next_call);
         self.client_txns.insert(id, (handle, Purpose::Invite));
+        let mut timers = [None; 6];
+        timers[CallTimer::CancelGiveUp as usize] = Some(now + dial.ring_timeout);
         self.calls.insert(
             handle,
             Call {
@@ -741,7 +749,7 @@ impl UserAgent {
                 invite_txn: id,
                 local_tag,
                 dialog: None,
-                timers: [None; 6],
+                timers,
                 scheduled: None,
                 unacked: None,
                 remote_offer: None,
@@ -761,6 +769,7 @@ impl UserAgent {
                 auth_realms: Vec::new(),
             },
         );
+        self.reschedule(handle);
         self.process_layer(now);
         Ok(handle)
     }
@@ -1321,6 +1330,7 @@ impl UserAgent {
             self.by_dialog.insert(dialog.id.clone(), h);
             c.dialog = Some(dialog);
             c.state = CallState::Established;
+            c.stop(CallTimer::CancelGiveUp);
             c.peer_allows_update = wire::list_values(&resp.headers, HeaderName::Allow)
                 .iter()
                 .any(|m| m.eq_ignore_ascii_case("UPDATE"));
@@ -1712,11 +1722,25 @@ impl UserAgent {
             }
             CallTimer::SessionExpiry => self.send_bye(now, h, EndReason::SessionExpired),
             CallTimer::CancelGiveUp => {
-                let c = self.calls.get(&h).expect("timer of a live call");
-                if c.outgoing && c.state == CallState::Offering {
-                    self.layer.abandon(c.invite_txn);
-                    self.remove(h);
+                let c = self.calls.get_mut(&h).expect("timer of a live call");
+                if !(c.outgoing && c.state == CallState::Offering) {
+                    return;
                 }
+                if c.ended {
+                    // §9.1: our CANCEL got no final response to the INVITE.
+                    let txn = c.invite_txn;
+                    self.layer.abandon(txn);
+                    self.remove(h);
+                    return;
+                }
+                // The ring timeout: CANCEL once the INVITE is known to have arrived.
+                if c.provisional_seen {
+                    self.send_cancel(now, h);
+                } else {
+                    c.cancel_pending = true;
+                    c.set(CallTimer::CancelGiveUp, now + self.cfg.timers.t1x64());
+                }
+                self.end(h, EndReason::NoAnswer);
             }
             CallTimer::GlareRetry => {
                 let c = self.calls.get(&h).expect("timer of a live call");
