@@ -855,7 +855,30 @@ impl Gateway {
         // The offer, if any (RFC 3264 §5; an offerless INVITE gets our offer in the 200).
         let offer = match sdp_body(&req) {
             Ok(o) => o,
-            Err(text) => {
+            Err(BodyError::Unsupported(what)) => {
+                // RFC 3261 §8.2.3: 415 listing what we do understand.
+                let reply = Reply::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                    .header(HeaderName::Accept, "application/sdp")
+                    .header(
+                        HeaderName::Other(Bytes::from_static(b"Accept-Encoding")),
+                        "identity",
+                    )
+                    .header(HeaderName::Reason, reason_value(415, &what));
+                let _ = self.ua.answer(now, call, reply);
+                return;
+            }
+            Err(BodyError::NotAcceptable) => {
+                // §21.4.7: our answer would be SDP, which its Accept rules out.
+                let reply = Reply::new(StatusCode(406))
+                    .header(HeaderName::Accept, "application/sdp")
+                    .header(
+                        HeaderName::Reason,
+                        reason_value(406, "our answer is application/sdp, which Accept excludes"),
+                    );
+                let _ = self.ua.answer(now, call, reply);
+                return;
+            }
+            Err(BodyError::Malformed(text)) => {
                 self.reject(now, call, StatusCode::BAD_REQUEST, &text);
                 return;
             }
@@ -1933,8 +1956,42 @@ fn dial_target(uri: &str) -> Result<(Peer, String), String> {
     Ok((Peer::new(transport, SocketAddr::new(ip, port)), user))
 }
 
-/// The SDP offer of a request, if it has one; an error text for a 400 when it is unusable.
-fn sdp_body(req: &Request) -> Result<Option<sdp::SessionDescription>, String> {
+/// Why an INVITE's body cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+enum BodyError {
+    /// A type or encoding we do not understand (415, RFC 3261 §8.2.3).
+    Unsupported(String),
+    /// SDP we cannot parse (400).
+    Malformed(String),
+    /// Its Accept excludes the SDP our answer must carry (406).
+    NotAcceptable,
+}
+
+/// Whether an Accept header allows an SDP body (RFC 3261 §20.1: absent means SDP; listed
+/// media ranges are matched with their wildcards).
+fn accepts_sdp(req: &Request) -> bool {
+    let mut values = req.headers.get_all(&HeaderName::Accept).peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    values.any(|v| {
+        String::from_utf8_lossy(v).split(',').any(|range| {
+            let t = range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            matches!(t.as_str(), "application/sdp" | "application/*" | "*/*")
+        })
+    })
+}
+
+/// The SDP offer of a request, if it has one.
+fn sdp_body(req: &Request) -> Result<Option<sdp::SessionDescription>, BodyError> {
+    if !accepts_sdp(req) {
+        return Err(BodyError::NotAcceptable);
+    }
     if req.body.is_empty() {
         return Ok(None);
     }
@@ -1945,12 +2002,25 @@ fn sdp_body(req: &Request) -> Result<Option<sdp::SessionDescription>, String> {
         .map(|c| c.to_string().to_ascii_lowercase());
     match ct {
         Some(ct) if ct.starts_with("application/sdp") => {}
-        // The UA core answers 415 for other bodies before we see them; be safe anyway.
-        _ => return Err("INVITE body is not application/sdp".into()),
+        Some(ct) => {
+            return Err(BodyError::Unsupported(format!(
+                "body type {ct} is not supported"
+            )))
+        }
+        None => return Err(BodyError::Unsupported("body without Content-Type".into())),
+    }
+    if let Some(enc) = req.headers.get(&HeaderName::ContentEncoding) {
+        let enc = String::from_utf8_lossy(enc);
+        if !enc.trim().eq_ignore_ascii_case("identity") {
+            return Err(BodyError::Unsupported(format!(
+                "content encoding {} is not supported",
+                enc.trim()
+            )));
+        }
     }
     sdp::SessionDescription::parse(&req.body)
         .map(Some)
-        .map_err(|e| format!("malformed SDP: {e}"))
+        .map_err(|e| BodyError::Malformed(format!("malformed SDP: {e}")))
 }
 
 #[cfg(test)]
