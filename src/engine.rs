@@ -1043,8 +1043,13 @@ impl Gateway {
 
     fn local_media(&self, ip: IpAddr, audio_port: u16, video_port: Option<u16>) -> LocalMedia {
         let mut local = LocalMedia::new(ip, audio_port, video_port);
-        // The media plane encodes G.722 and G.711; Opus waits for a codec library.
-        local.audio_codecs = vec![AudioCodec::G722, AudioCodec::Pcmu, AudioCodec::Pcma];
+        // Wideband first: Opus (mixed at 16 kHz, with FEC), then G.722, then G.711.
+        local.audio_codecs = vec![
+            AudioCodec::Opus,
+            AudioCodec::G722,
+            AudioCodec::Pcmu,
+            AudioCodec::Pcma,
+        ];
         local
     }
 
@@ -1084,6 +1089,7 @@ impl Gateway {
                     clock_rate: nm.audio.codec.clock_rate,
                     channels: 1,
                     telephone_event_pt: nm.audio.telephone_event.map(|t| t.payload_type),
+                    fmtp: nm.audio.codec.fmtp.clone(),
                     local_ssrc: self.rng.gen(),
                 },
                 video: nm.video.as_ref().map(|v| media::VideoParams {

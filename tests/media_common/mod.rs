@@ -29,9 +29,14 @@ pub fn params(codec: &str, pt: u8, ssrc: u32, te: Option<u8>) -> LegParams {
         audio: AudioParams {
             codec: codec.into(),
             payload_type: pt,
-            clock_rate: 8000,
+            clock_rate: if codec.eq_ignore_ascii_case("opus") {
+                48000
+            } else {
+                8000
+            },
             channels: 1,
             telephone_event_pt: te,
+            fmtp: None,
             local_ssrc: ssrc,
         },
         video: None,
