@@ -121,8 +121,9 @@ pub struct OpusConfig {
     pub stereo: bool,
 }
 
-/// Default target: SILK wideband speech is transparent around 20–24 kbit/s (RFC 6716 §2.1.1).
-const DEFAULT_BITRATE: u32 = 24000;
+/// Default target: wideband speech is good from about 20 kbit/s (RFC 6716 §2.1.1); 32 kbit/s
+/// leaves room for the FEC layer (LBRR) and is still half of G.722.
+const DEFAULT_BITRATE: u32 = 32000;
 
 impl Default for OpusConfig {
     fn default() -> Self {
