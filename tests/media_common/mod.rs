@@ -108,7 +108,8 @@ impl Peer {
             &mut pkt, false, self.pt, self.seq, self.ts, self.ssrc, &payload,
         );
         self.seq = self.seq.wrapping_add(1);
-        self.ts = self.ts.wrapping_add(160);
+        // 20 ms of the RTP clock: 160 for G.711 and G.722, 960 for Opus (RFC 7587 §4.1).
+        self.ts = self.ts.wrapping_add(20 * self.codec.rtp_clock() / 1000);
         pkt
     }
 
