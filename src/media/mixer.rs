@@ -71,14 +71,14 @@ impl VoiceActivity {
         self.changed = false;
         self.score = self.score * 0.9 + (127 - level) as f32 * 0.1;
         if level <= TALK_LEVEL {
-            self.above += 1;
+            self.above = self.above.saturating_add(1);
             self.below = 0;
             if !self.talking && self.above >= TALK_ON {
                 self.talking = true;
                 self.changed = true;
             }
         } else {
-            self.below += 1;
+            self.below = self.below.saturating_add(1);
             self.above = 0;
             if self.talking && self.below >= TALK_OFF {
                 self.talking = false;
@@ -96,6 +96,10 @@ impl VoiceActivity {
         }
     }
 }
+
+/// Quiet ticks (10 s) after which a listening Opus leg gives back its own encoder's state
+/// (about 300 KB); it is rebuilt when the leg talks again.
+const OPUS_RELEASE_TICKS: u16 = 500;
 
 /// Ticks a challenger must stay the loudest talker before video switches to it (300 ms).
 const SPEAKER_HOLD: u16 = 15;
@@ -252,6 +256,11 @@ impl Room {
             let bytes = if let Some(cfg) = opus_listener {
                 // Opus legs set the room to 16 kHz, their own rate: never narrow here.
                 debug_assert!(!narrow);
+                if leg.vad.below >= OPUS_RELEASE_TICKS {
+                    if let Encoder::Opus(own) = &mut leg.encoder {
+                        own.release();
+                    }
+                }
                 let k = match s.shared_opus.iter().position(|e| e.0 == cfg) {
                     Some(k) => k,
                     None => {

@@ -164,8 +164,11 @@ impl OpusConfig {
 }
 
 /// One Opus encoder: 16 kHz mono PCM in, one packet per call out.
+///
+/// The codec state (about 300 KB in opus-rs) is only built on the first encode: a leg that
+/// only listens is served by its room's shared encoder and never needs its own.
 pub struct OpusEncoder {
-    inner: RsEncoder,
+    inner: Option<Box<RsEncoder>>,
     config: OpusConfig,
     frame: [u8; 1275],
 }
@@ -193,10 +196,21 @@ impl Default for OpusEncoder {
 }
 
 impl OpusEncoder {
-    /// An encoder for `config`, in VoIP mode (SILK, RFC 6716 §2.1.1).
+    /// An encoder for `config`, in VoIP mode (SILK, RFC 6716 §2.1.1). Allocates nothing
+    /// until the first encode.
     pub fn new(config: OpusConfig) -> Self {
-        let mut inner = RsEncoder::new(PCM_RATE as i32, 1, Application::Voip)
-            .expect("16 kHz mono is a valid Opus configuration");
+        OpusEncoder {
+            inner: None,
+            config,
+            frame: [0; 1275],
+        }
+    }
+
+    fn build(config: OpusConfig) -> Box<RsEncoder> {
+        let mut inner = Box::new(
+            RsEncoder::new(PCM_RATE as i32, 1, Application::Voip)
+                .expect("16 kHz mono is a valid Opus configuration"),
+        );
         inner.bitrate_bps = config.bitrate as i32;
         inner.use_cbr = config.cbr;
         inner.use_inband_fec = config.fec;
@@ -204,11 +218,18 @@ impl OpusEncoder {
         inner.packet_loss_perc = if config.fec { 10 } else { 0 };
         // Complexity 5: a server encodes many streams; SILK quality barely moves above it.
         inner.complexity = 5;
-        OpusEncoder {
-            inner,
-            config,
-            frame: [0; 1275],
-        }
+        inner
+    }
+
+    /// Drops the codec state (the next encode starts a fresh stream, which any decoder
+    /// accepts). For a leg that has long been served by a shared encoder.
+    pub fn release(&mut self) {
+        self.inner = None;
+    }
+
+    /// Whether the codec state is built (it is after the first encode, until released).
+    pub fn is_built(&self) -> bool {
+        self.inner.is_some()
     }
 
     /// The configuration this encoder was built with.
@@ -219,8 +240,10 @@ impl OpusEncoder {
     /// Encodes one frame (2.5–60 ms of 16 kHz PCM; the mixer gives 20 ms), appending one
     /// packet to `out`.
     pub fn try_encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<usize, OpusError> {
+        let config = self.config;
         let n = self
             .inner
+            .get_or_insert_with(|| Self::build(config))
             .encode_i16(pcm, pcm.len(), &mut self.frame)
             .map_err(OpusError::Codec)?;
         out.extend_from_slice(&self.frame[..n]);
@@ -466,6 +489,23 @@ mod tests {
             rms > 8000.0 * 0.707 * 0.5 && rms < 8000.0 * 0.707 * 1.5,
             "{rms}"
         );
+    }
+
+    #[test]
+    fn encoder_state_is_built_on_demand_and_released() {
+        let mut enc = OpusEncoder::default();
+        assert!(!enc.is_built());
+        let mut p = Vec::new();
+        enc.encode(&tone(300.0, 320, 3000.0), &mut p);
+        assert!(enc.is_built() && packet_units(&p) == Ok(960));
+        enc.release();
+        assert!(!enc.is_built());
+        p.clear();
+        enc.encode(&tone(300.0, 320, 3000.0), &mut p);
+        let mut out = vec![0; 320];
+        OpusDecoder::new()
+            .try_decode_slice(&p, &mut out)
+            .expect("a fresh stream decodes");
     }
 
     #[test]
