@@ -39,7 +39,9 @@
 //!   packetization-mode=1; others are audio-only with the reason in their [`LegStats`]. A
 //!   receiver switches to a new source on that source's next keyframe (requested with PLI and
 //!   FIR and a [`MediaEvent::KeyframeNeeded`]), so it never decodes a broken picture.
-//! - **Codecs.** PCMU, PCMA, G.722. Opus is not supported yet (it needs libopus).
+//! - **Codecs.** PCMU, PCMA, G.722 (our own) and Opus (the pure-Rust opus-rs crate; RTP clock
+//!   48000, decoded and encoded at 16 kHz mono so a room with an Opus leg mixes at 16 kHz like
+//!   one with a G.722 leg; Opus's own concealment and in-band FEC on loss; see [`codec::opus`]).
 
 pub mod codec;
 pub mod dtmf;
