@@ -10,7 +10,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use roomgate::media::codec::g711;
-use roomgate::media::codec::opus::{OpusDecoder, OpusEncoder};
+use roomgate::media::codec::opus::{OpusConfig, OpusDecoder, OpusEncoder, DEFAULT_COMPLEXITY};
 use roomgate::media::rtp::write_packet;
 use roomgate::media::{
     AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
@@ -438,10 +438,57 @@ fn summary() {
         bytes,
         bytes as f64 / 1024.0
     );
+    // What one Opus operation costs (16 kHz mono, 20 ms), to read the Opus rows by.
+    let tone = opus_payload(Some(450.0));
+    let quiet = opus_payload(None);
+    let mut dec = OpusDecoder::new();
+    let mut pcm = vec![0i16; 320];
+    let d_tone = measure(
+        || dec.decode_slice(black_box(&tone), &mut pcm),
+        ticks * 10,
+        batches,
+    );
+    let d_quiet = measure(
+        || dec.decode_slice(black_box(&quiet), &mut pcm),
+        ticks * 10,
+        batches,
+    );
+    println!(
+        "opus decode per 20 ms packet: tone {:.1} µs, silence {:.1} µs",
+        d_tone / 1000.0,
+        d_quiet / 1000.0
+    );
+    let frame: Vec<i16> = (0..320)
+        .map(|i| (6000.0 * (i as f64 * 0.17).sin()) as i16)
+        .collect();
+    for complexity in [0u8, 2, 5, 9] {
+        let mut enc = OpusEncoder::new(OpusConfig {
+            complexity,
+            ..OpusConfig::from_fmtp("useinbandfec=1")
+        });
+        let mut out = Vec::with_capacity(1500);
+        let e = measure(
+            || {
+                out.clear();
+                enc.encode(black_box(&frame), &mut out);
+            },
+            ticks * 10,
+            batches,
+        );
+        let default = if complexity == DEFAULT_COMPLEXITY {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "opus encode per 20 ms frame, complexity {complexity}{default}: {:.1} µs",
+            e / 1000.0
+        );
+    }
     let opus = Rig::new(&SCENARIOS[3]);
     let bytes = opus.plane.leg_memory_bytes(LegId(0)).expect("leg 0 exists");
     println!(
-        "memory per Opus audio leg as counted (struct + buffers; opus-rs codec state not counted): {} bytes",
+        "memory per Opus audio leg as counted here: {} bytes + opus-rs codec state (not seen here; tests/media_opus_leg_memory.rs measures it)",
         bytes
     );
     println!("ratio = tick-only time / arithmetic floor (decode+sum+N−1+encode in a plain loop;");
