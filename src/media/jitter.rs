@@ -610,4 +610,38 @@ mod tests {
         assert_eq!(jb.buffered_units(), 0);
         assert_eq!(pull(&mut jb).0, FrameKind::Silence);
     }
+
+    #[test]
+    fn random_opus_streams_never_stall_or_panic() {
+        // Timestamps off the 2.5 ms grid, garbage frames behind valid ToC bytes, reordering,
+        // jumps: every pull returns a full frame.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut jb = JitterBuffer::new(AudioCodec::Opus, 40);
+        let mut ts = 1000u32;
+        for _ in 0..3000 {
+            let r = next();
+            ts = ts.wrapping_add(match r % 10 {
+                0 => (r >> 8) as u32 % 7,
+                1 => 100_000,
+                2 => 0u32.wrapping_sub(960),
+                _ => 960,
+            });
+            let len = 1 + (r >> 16) as usize % 120;
+            let mut p: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if r % 3 == 0 {
+                p[0] = 9 << 3; // a plausible SILK WB 20 ms ToC
+            }
+            jb.insert(ts, r % 17 == 0, &p);
+            if r % 2 == 0 {
+                let (_, out) = pull(&mut jb);
+                assert_eq!(out.len(), 320);
+            }
+        }
+    }
 }
