@@ -66,6 +66,7 @@ impl Rig {
                         clock_rate: 8000,
                         channels: 1,
                         telephone_event_pt: Some(101),
+                        fmtp: None,
                         local_ssrc: id.0 as u32,
                     },
                     video: None,

@@ -1089,8 +1089,13 @@ impl Gateway {
         let mut local = LocalMedia::new(ip, audio_port, video_port);
         // RFC 5761: one socket per stream when the peer agrees (both are bound until then).
         local.rtcp_mux = true;
-        // The media plane encodes G.722 and G.711; Opus waits for a codec library.
-        local.audio_codecs = vec![AudioCodec::G722, AudioCodec::Pcmu, AudioCodec::Pcma];
+        // Wideband first: Opus (mixed at 16 kHz, with FEC), then G.722, then G.711.
+        local.audio_codecs = vec![
+            AudioCodec::Opus,
+            AudioCodec::G722,
+            AudioCodec::Pcmu,
+            AudioCodec::Pcma,
+        ];
         local
     }
 
@@ -1134,6 +1139,7 @@ impl Gateway {
                     clock_rate: nm.audio.codec.clock_rate,
                     channels: 1,
                     telephone_event_pt: nm.audio.telephone_event.map(|t| t.payload_type),
+                    fmtp: nm.audio.codec.fmtp.clone(),
                     local_ssrc: self.rng.gen(),
                 },
                 video: nm.video.as_ref().map(|v| media::VideoParams {

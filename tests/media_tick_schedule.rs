@@ -90,8 +90,8 @@ fn command_errors_name_the_problem() {
         )
     };
     assert_eq!(
-        add(&mut plane, 1, "opus"),
-        Err(MediaError::UnsupportedCodec("opus".into()))
+        add(&mut plane, 1, "G729"),
+        Err(MediaError::UnsupportedCodec("G729".into()))
     );
     add(&mut plane, 1, "pcmu").expect("case-insensitive");
     assert_eq!(

@@ -61,7 +61,16 @@ fn rtcp_reports_both_ways_reach_the_collector_with_the_call_id() {
     .unwrap();
     let rg = Roomgate::start_in(dir, &["--config", cfg.to_str().unwrap()]);
     let gw: SocketAddr = ([127, 0, 0, 1], rg.sip_port).into();
-    let rs = RoomSystem::call_with(gw, "1000", "Boardroom", 600.0, MediaOptions { rtcp: true });
+    let rs = RoomSystem::call_with(
+        gw,
+        "1000",
+        "Boardroom",
+        600.0,
+        MediaOptions {
+            rtcp: true,
+            ..MediaOptions::default()
+        },
+    );
     let (our_rtp, their_rtp) = rs.rtp_addrs();
     let ours = SocketAddr::new(our_rtp.ip(), our_rtp.port() + 1);
     let theirs = SocketAddr::new(their_rtp.ip(), their_rtp.port() + 1);

@@ -98,12 +98,23 @@ pub struct DtmfReceiver {
     /// those timestamps is kept out of the mix, so the in-band tone some phones send beside
     /// the events never reaches the room (audio and events share one clock, RFC 4733 §2.3.1).
     spans: Vec<(u32, Option<u32>)>,
+    /// Extra audio suppressed after an event ends, in RTP units (0 means [`GUARD_UNITS`]).
+    guard_units: u32,
 }
 
 /// Timestamp units of audio suppressed after an event ends (40 ms at 8 kHz).
 const GUARD_UNITS: u32 = 320;
 
 impl DtmfReceiver {
+    /// A receiver for events on a `clock` Hz RTP clock (the audio's, RFC 4733 §2.1): the
+    /// guard after an event stays 40 ms at 48 kHz (Opus) too.
+    pub fn with_clock(clock: u32) -> Self {
+        DtmfReceiver {
+            guard_units: clock / 25,
+            ..DtmfReceiver::default()
+        }
+    }
+
     /// Feeds one telephone-event packet received at mixer tick `tick`.
     pub fn on_packet(&mut self, tick: u64, timestamp: u32, payload: &[u8]) -> Option<Digit> {
         let ev = EventPayload::parse(payload)?;
@@ -170,12 +181,16 @@ impl DtmfReceiver {
     pub fn suppresses(&mut self, ts: u32, len: u32) -> bool {
         // Wrap-aware comparisons: differences as signed 32-bit values.
         let before = |a: u32, b: u32| (a.wrapping_sub(b) as i32) < 0;
+        let guard = if self.guard_units == 0 {
+            GUARD_UNITS
+        } else {
+            self.guard_units
+        };
         self.spans
-            .retain(|&(_, end)| end.is_none_or(|e| !before(e.wrapping_add(GUARD_UNITS), ts)));
+            .retain(|&(_, end)| end.is_none_or(|e| !before(e.wrapping_add(guard), ts)));
         self.spans.iter().any(|&(start, end)| {
             let starts_before_frame_end = before(start, ts.wrapping_add(len));
-            let ends_after_frame_start =
-                end.is_none_or(|e| before(ts, e.wrapping_add(GUARD_UNITS)));
+            let ends_after_frame_start = end.is_none_or(|e| before(ts, e.wrapping_add(guard)));
             starts_before_frame_end && ends_after_frame_start
         })
     }

@@ -6,17 +6,22 @@
 //! and played across ticks, and 10 ms packets are joined. Missing audio is concealed by
 //! repeating the last frame with a fade (the simple PLC of ITU-T G.711 Appendix I's spirit),
 //! then silence, which is also what discontinuous transmission (DTX, RFC 3551 §4.1) sounds like.
+//! Opus conceals with its own decoder instead, and when the packet after a loss is already
+//! buffered, rebuilds the lost audio from that packet's in-band FEC (RFC 7587 §3.3).
+//!
+//! Timestamps are in the codec's RTP units (48 kHz for Opus, RFC 7587 §4.1), which need not be
+//! one per PCM sample: [`AudioCodec::units_to_samples`] converts.
 
 use super::codec::{AudioCodec, Decoder};
 
 /// Packets held at most (a 40 ms × 16 = 640 ms window); beyond that the oldest is dropped.
 const MAX_PACKETS: usize = 16;
-/// Longest payload accepted (60 ms of G.722 or G.711).
+/// Longest payload accepted (60 ms of G.722 or G.711; Opus has its own, larger limit).
 pub const MAX_PAYLOAD: usize = 480;
 /// Frames of fading repetition before concealment turns to silence.
 const PLC_FRAMES: u32 = 3;
-/// A timestamp this far (in RTP units, 2 s at 8 kHz) from the playout point is a jump, not jitter.
-const RESYNC_DISTANCE: i64 = 16000;
+/// A timestamp this far (2 s) from the playout point is a jump, not jitter.
+const RESYNC_SECONDS: i64 = 2;
 
 /// What the last pulled frame was made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +79,9 @@ pub struct JitterBuffer {
     recent_next: usize,
     last_pulled: Option<u32>,
     frame_units: i64,
+    /// [`RESYNC_SECONDS`] in RTP units.
+    resync: i64,
+    max_payload: usize,
     target: i64,
     min_target: i64,
     max_target: i64,
@@ -104,10 +112,15 @@ impl JitterBuffer {
             recent_next: 0,
             last_pulled: None,
             frame_units,
+            resync: RESYNC_SECONDS * codec.rtp_clock() as i64,
+            max_payload: match codec {
+                AudioCodec::Opus => super::codec::opus::MAX_PAYLOAD,
+                _ => MAX_PAYLOAD,
+            },
             target,
             min_target: target,
             max_target: 200 * units_per_ms,
-            last_frame: vec![0; frame_units as usize * codec.samples_per_tick_unit()],
+            last_frame: vec![0; codec.units_to_samples(frame_units) as usize],
             conceal_run: PLC_FRAMES,
             over_target_ticks: 0,
             calm_ticks: 0,
@@ -119,7 +132,7 @@ impl JitterBuffer {
 
     /// PCM samples in one pulled frame (at the codec's sampling rate).
     pub fn frame_samples(&self) -> usize {
-        self.frame_units as usize * self.codec.samples_per_tick_unit()
+        self.codec.units_to_samples(self.frame_units) as usize
     }
 
     /// The codec this buffer decodes.
@@ -156,7 +169,7 @@ impl JitterBuffer {
     pub fn buffered_units(&self) -> i64 {
         match (self.playout, self.slots.last()) {
             (Some(p), Some(last)) => {
-                (last.ext_ts + self.codec.payload_duration(last.data.len()) as i64 - p).max(0)
+                (last.ext_ts + self.codec.payload_duration(&last.data) as i64 - p).max(0)
             }
             _ => 0,
         }
@@ -195,13 +208,17 @@ impl JitterBuffer {
 
     /// Buffers one packet's payload. `marker` is the RTP marker bit (start of a talkspurt).
     pub fn insert(&mut self, timestamp: u32, marker: bool, payload: &[u8]) {
-        if payload.is_empty() || payload.len() > MAX_PAYLOAD {
+        if payload.is_empty() || payload.len() > self.max_payload {
+            return;
+        }
+        let dur = self.codec.payload_duration(payload) as i64;
+        if dur == 0 {
+            // An Opus packet whose duration cannot be read: nothing to play.
             return;
         }
         let ext = self.extend(timestamp);
-        let dur = self.codec.payload_duration(payload.len()) as i64;
         if let Some(p) = self.playout {
-            if (ext - p).abs() > RESYNC_DISTANCE {
+            if (ext - p).abs() > self.resync {
                 // A timestamp jump (RFC 3550 §5.1 allows it after a pause or a source switch).
                 self.reset();
                 return self.insert(timestamp, marker, payload);
@@ -255,7 +272,7 @@ impl JitterBuffer {
             return FrameKind::Silence;
         };
         self.last_pulled = Some(playout as u32);
-        let spu = self.codec.samples_per_tick_unit();
+        let codec = self.codec;
         let mut filled = 0usize;
         let mut real = 0usize;
         let mut concealed = false;
@@ -263,7 +280,7 @@ impl JitterBuffer {
         if self.pcm_pos >= self.pcm.len() {
             if let Some(first) = self.slots.first() {
                 if first.ext_ts == playout
-                    && self.codec.payload_duration(first.data.len()) as i64 == self.frame_units
+                    && codec.payload_duration(&first.data) as i64 == self.frame_units
                 {
                     let s = self.slots.remove(0);
                     self.decoder.decode_slice(&s.data, out);
@@ -276,11 +293,11 @@ impl JitterBuffer {
             }
         }
         while filled < n {
-            let pos = playout + (filled / spu) as i64;
-            let pcm_end = self.pcm_ts + ((self.pcm.len()) / spu) as i64;
-            let pcm_at = self.pcm_ts + (self.pcm_pos / spu) as i64;
+            let pos = playout + codec.samples_to_units(filled as i64);
+            let pcm_end = self.pcm_ts + codec.samples_to_units(self.pcm.len() as i64);
+            let pcm_at = self.pcm_ts + codec.samples_to_units(self.pcm_pos as i64);
             if self.pcm_pos < self.pcm.len() && pcm_at <= pos && pos < pcm_end {
-                let start = ((pos - self.pcm_ts) as usize) * spu;
+                let start = codec.units_to_samples(pos - self.pcm_ts) as usize;
                 let take = (self.pcm.len() - start).min(n - filled);
                 out[filled..filled + take].copy_from_slice(&self.pcm[start..start + take]);
                 self.pcm_pos = start + take;
@@ -293,7 +310,7 @@ impl JitterBuffer {
                 concealed = true;
                 break;
             };
-            let dur = self.codec.payload_duration(first.data.len()) as i64;
+            let dur = codec.payload_duration(&first.data) as i64;
             if first.ext_ts + dur <= pos {
                 let s = self.slots.remove(0);
                 self.spare.push(s.data);
@@ -301,9 +318,20 @@ impl JitterBuffer {
                 continue;
             }
             if first.ext_ts > pos {
-                let gap_end = first.ext_ts.min(playout + (n / spu) as i64);
-                let gap = ((gap_end - pos) as usize * spu).min(n - filled);
-                self.conceal(&mut out[filled..filled + gap], filled);
+                let gap_end = first.ext_ts.min(playout + codec.samples_to_units(n as i64));
+                // At least one sample, so a packet starting between two samples (Opus units
+                // are a third of a 16 kHz sample) cannot stall the loop.
+                let gap = (codec.units_to_samples(gap_end - pos) as usize).clamp(1, n - filled);
+                let next_follows = first.ext_ts == pos + codec.samples_to_units(gap as i64);
+                let gap_out = &mut out[filled..filled + gap];
+                // The lost audio ends where the next packet starts: its in-band FEC may carry
+                // it (RFC 7587 §3.3); otherwise conceal.
+                let recovered = next_follows
+                    && self.conceal_run < PLC_FRAMES
+                    && self.decoder.recover(&self.slots[0].data, gap_out);
+                if !recovered {
+                    self.conceal(gap_out, filled);
+                }
                 concealed = true;
                 filled += gap;
                 continue;
@@ -341,10 +369,14 @@ impl JitterBuffer {
         }
     }
 
-    /// Repetition of the last good frame with a linear fade over [`PLC_FRAMES`] frames.
+    /// The codec's own concealment (Opus), else repetition of the last good frame with a
+    /// linear fade over [`PLC_FRAMES`] frames; silence after that.
     fn conceal(&mut self, out: &mut [i16], offset: usize) {
         if self.conceal_run >= PLC_FRAMES {
             out.fill(0);
+            return;
+        }
+        if self.decoder.conceal(out) {
             return;
         }
         let n = self.last_frame.len();
@@ -496,5 +528,120 @@ mod tests {
         let mut want = Vec::new();
         dec.decode(&bytes, &mut want);
         assert_eq!(got, want);
+    }
+
+    fn opus_packets(frame: usize, count: usize, fec: bool) -> Vec<Vec<u8>> {
+        use super::super::codec::opus::{OpusConfig, OpusEncoder};
+        let mut enc = OpusEncoder::new(OpusConfig {
+            fec,
+            ..OpusConfig::default()
+        });
+        let pcm: Vec<i16> = (0..frame * count)
+            .map(|i| {
+                (6000.0 * (i as f32 * 2.0 * std::f32::consts::PI * 400.0 / 16000.0).sin()) as i16
+            })
+            .collect();
+        pcm.chunks_exact(frame)
+            .map(|c| {
+                let mut p = Vec::new();
+                enc.encode(c, &mut p);
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opus_uses_48_khz_timestamps_and_any_packet_duration() {
+        for frame in [160usize, 320, 640, 960] {
+            let mut jb = JitterBuffer::new(AudioCodec::Opus, 60);
+            assert_eq!((jb.frame_samples(), jb.frame_units()), (320, 960));
+            let units = frame as u32 * 3;
+            let packets = opus_packets(frame, 960 / frame * 25, false);
+            let mut kinds = Vec::new();
+            let mut t = 0u32;
+            let mut sent = 0;
+            for tick in 0..20 {
+                // Send on the sender's own packet clock, one tick's worth at a time.
+                while sent < packets.len() && t < (tick + 1) * 960 {
+                    jb.insert(7_000_000u32.wrapping_add(t), sent == 0, &packets[sent]);
+                    t += units;
+                    sent += 1;
+                }
+                kinds.push(pull(&mut jb).0);
+            }
+            // Silence until the 60 ms playout delay has passed, then only received audio.
+            let first = kinds.iter().position(|k| *k == FrameKind::Audio);
+            assert_eq!(first, Some(3), "frame {frame}: {kinds:?}");
+            assert!(
+                kinds[3..].iter().all(|k| *k == FrameKind::Audio),
+                "{kinds:?}"
+            );
+            assert_eq!(jb.stats().late, 0, "frame {frame}");
+        }
+    }
+
+    #[test]
+    fn opus_loss_uses_fec_from_the_next_packet_then_plc() {
+        let packets = opus_packets(320, 30, true);
+        let mut jb = JitterBuffer::new(AudioCodec::Opus, 40);
+        let mut heard = Vec::new();
+        for (i, p) in packets.iter().enumerate() {
+            // Packet 10 is lost; 20–22 are lost with nothing buffered after them for a while.
+            if i != 10 && !(20..23).contains(&i) {
+                jb.insert(i as u32 * 960, i == 0, p);
+            }
+            heard.push(pull(&mut jb));
+        }
+        assert_eq!(jb.stats().late, 0);
+        assert!(jb.stats().concealed_frames >= 2);
+        // Every frame from playout start on carries the tone: FEC and PLC fill the gaps, no
+        // silent frame.
+        for (k, (kind, out)) in heard.iter().enumerate().skip(3) {
+            assert_ne!(*kind, FrameKind::Silence, "frame {k}");
+            assert!(out.iter().any(|&v| v.abs() > 500), "frame {k} is silent");
+        }
+    }
+
+    #[test]
+    fn malformed_opus_is_not_buffered() {
+        let mut jb = JitterBuffer::new(AudioCodec::Opus, 20);
+        jb.insert(0, true, &[9 << 3 | 3, 0]);
+        jb.insert(0, true, &[9 << 3 | 1, 1]);
+        assert_eq!(jb.buffered_units(), 0);
+        assert_eq!(pull(&mut jb).0, FrameKind::Silence);
+    }
+
+    #[test]
+    fn random_opus_streams_never_stall_or_panic() {
+        // Timestamps off the 2.5 ms grid, garbage frames behind valid ToC bytes, reordering,
+        // jumps: every pull returns a full frame.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut jb = JitterBuffer::new(AudioCodec::Opus, 40);
+        let mut ts = 1000u32;
+        for _ in 0..3000 {
+            let r = next();
+            ts = ts.wrapping_add(match r % 10 {
+                0 => (r >> 8) as u32 % 7,
+                1 => 100_000,
+                2 => 0u32.wrapping_sub(960),
+                _ => 960,
+            });
+            let len = 1 + (r >> 16) as usize % 120;
+            let mut p: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if r % 3 == 0 {
+                p[0] = 9 << 3; // a plausible SILK WB 20 ms ToC
+            }
+            jb.insert(ts, r % 17 == 0, &p);
+            if r % 2 == 0 {
+                let (_, out) = pull(&mut jb);
+                assert_eq!(out.len(), 320);
+            }
+        }
     }
 }

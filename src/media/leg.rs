@@ -111,7 +111,7 @@ impl Leg {
             source: None,
             candidate: None,
             jitter: JitterBuffer::new(codec, JITTER_TARGET_MS),
-            dtmf_rx: DtmfReceiver::default(),
+            dtmf_rx: DtmfReceiver::with_clock(codec.rtp_clock()),
             upsampler: Upsampler::new(),
             raw: Vec::with_capacity(320),
             frame: Vec::with_capacity(320),
@@ -413,6 +413,11 @@ impl Leg {
         self.recv.bytes += pkt.payload.len() as u64;
         if is_event {
             return self.dtmf_rx.on_packet(tick, pkt.timestamp, pkt.payload);
+        }
+        if !pkt.payload.is_empty() && self.codec.payload_duration(pkt.payload) == 0 {
+            // An Opus packet with broken framing (RFC 6716 §3.4): nothing to play.
+            self.malformed += 1;
+            return None;
         }
         self.jitter
             .insert(pkt.timestamp, pkt.marker || new_source, pkt.payload);

@@ -1,12 +1,15 @@
 //! The N−1 audio mixer of one room, run on the shared tick.
 //!
 //! Each tick, every member's playout buffer yields one 20 ms frame at the room's rate (the
-//! highest rate among its members: 8 kHz for an all-G.711 room, 16 kHz as soon as a G.722 leg
-//! is there, so narrowband rooms never pay for resampling). Frames that carry voice are summed
+//! highest rate among its members: 8 kHz for an all-G.711 room, 16 kHz as soon as a G.722 or
+//! Opus leg is there, so narrowband rooms never pay for resampling; Opus legs are decoded and
+//! encoded at 16 kHz, see [`super::codec::opus`]). Frames that carry voice are summed
 //! in i32; each listener gets the sum minus its own frame, clipped to i16. Everyone who did
-//! not contribute hears the same full mix, so those listeners share one encode per codec —
-//! with a few talkers in a large room, almost every leg costs one header copy.
+//! not contribute hears the same full mix, so those listeners share one encode per codec (per
+//! Opus sending configuration) — with a few talkers in a large room, almost every leg costs
+//! one header copy.
 
+use super::codec::opus::{OpusConfig, OpusEncoder};
 use super::codec::{g711, AudioCodec, Encoder};
 use super::leg::Leg;
 use super::prompt::PromptPlayer;
@@ -68,14 +71,14 @@ impl VoiceActivity {
         self.changed = false;
         self.score = self.score * 0.9 + (127 - level) as f32 * 0.1;
         if level <= TALK_LEVEL {
-            self.above += 1;
+            self.above = self.above.saturating_add(1);
             self.below = 0;
             if !self.talking && self.above >= TALK_ON {
                 self.talking = true;
                 self.changed = true;
             }
         } else {
-            self.below += 1;
+            self.below = self.below.saturating_add(1);
             self.above = 0;
             if self.talking && self.below >= TALK_OFF {
                 self.talking = false;
@@ -94,6 +97,10 @@ impl VoiceActivity {
     }
 }
 
+/// Quiet ticks (10 s) after which a listening Opus leg gives back its own encoder's state
+/// (about 300 KB); it is rebuilt when the leg talks again.
+const OPUS_RELEASE_TICKS: u16 = 500;
+
 /// Ticks a challenger must stay the loudest talker before video switches to it (300 ms).
 const SPEAKER_HOLD: u16 = 15;
 
@@ -108,6 +115,9 @@ pub(crate) struct Room {
     shared_down: Downsampler,
     /// Encoder of the full mix for G.722 listeners (stateful, so it lives with the room).
     shared_g722: Option<Encoder>,
+    /// Encoders of the full mix for Opus listeners, one per sending configuration (the peers'
+    /// fmtp: FEC, bitrate), stateful like G.722's.
+    shared_opus: Vec<OpusEncoder>,
     /// A prompt playing to the whole room.
     pub prompt: Option<PromptPlayer>,
     /// Active speaker (whose video the room sees).
@@ -128,6 +138,7 @@ impl Default for Room {
             rate: 8000,
             shared_down: Downsampler::new(),
             shared_g722: None,
+            shared_opus: Vec::new(),
             prompt: None,
             speaker: None,
             previous_speaker: None,
@@ -148,13 +159,16 @@ pub(crate) struct Scratch {
     personal_narrow: Vec<i16>,
     shared: [Vec<u8>; 3],
     shared_ok: [bool; 3],
+    /// This tick's shared Opus encodes: configuration, packet, and whether it is made yet.
+    shared_opus: Vec<(OpusConfig, Vec<u8>, bool)>,
 }
 
+/// The shared-encode slot of a codec without per-peer parameters (Opus has its own list).
 fn codec_slot(c: AudioCodec) -> usize {
     match c {
         AudioCodec::Pcmu => 0,
         AudioCodec::Pcma => 1,
-        AudioCodec::G722 => 2,
+        AudioCodec::G722 | AudioCodec::Opus => 2,
     }
 }
 
@@ -177,6 +191,14 @@ impl Room {
             self.rate = rate;
             self.shared_down = Downsampler::new();
         }
+        // Keep only the shared Opus encoders some member still listens through.
+        let members = &self.members;
+        self.shared_opus.retain(|e| {
+            members.iter().any(|&i| {
+                matches!(legs[i].as_ref().map(|l| &l.encoder),
+                    Some(Encoder::Opus(o)) if o.config() == e.config())
+            })
+        });
     }
 
     /// Runs one tick: pull, mix, encode, packetise, and the active-speaker decision.
@@ -221,10 +243,47 @@ impl Room {
         s.full.clear();
         s.full.extend(s.acc.iter().map(|&v| clip(v)));
         s.shared_ok = [false; 3];
+        for e in &mut s.shared_opus {
+            e.2 = false;
+        }
         for &i in &self.members {
             let leg = legs[i].as_mut().expect("members are live legs");
             let narrow = leg.codec.sample_rate() < rate;
-            let bytes = if !leg.contributing && leg.prompt.is_none() {
+            let opus_listener = match &leg.encoder {
+                Encoder::Opus(e) if !leg.contributing && leg.prompt.is_none() => Some(e.config()),
+                _ => None,
+            };
+            let bytes = if let Some(cfg) = opus_listener {
+                // Opus legs set the room to 16 kHz, their own rate: never narrow here.
+                debug_assert!(!narrow);
+                if leg.vad.below >= OPUS_RELEASE_TICKS {
+                    if let Encoder::Opus(own) = &mut leg.encoder {
+                        own.release();
+                    }
+                }
+                let k = match s.shared_opus.iter().position(|e| e.0 == cfg) {
+                    Some(k) => k,
+                    None => {
+                        s.shared_opus.push((cfg, Vec::new(), false));
+                        s.shared_opus.len() - 1
+                    }
+                };
+                let (_, buf, made) = &mut s.shared_opus[k];
+                if !*made {
+                    buf.clear();
+                    let e = match self.shared_opus.iter().position(|e| e.config() == cfg) {
+                        Some(e) => e,
+                        None => {
+                            self.shared_opus.push(OpusEncoder::new(cfg));
+                            self.shared_opus.len() - 1
+                        }
+                    };
+                    self.shared_opus[e].encode(&s.full, buf);
+                    *made = true;
+                }
+                let shared = &s.shared_opus[k].1;
+                leg.send_audio_with(tick, now, shared.len(), |b| b.extend_from_slice(shared))
+            } else if !leg.contributing && leg.prompt.is_none() {
                 let slot = codec_slot(leg.codec);
                 if !s.shared_ok[slot] {
                     let buf = &mut s.shared[slot];

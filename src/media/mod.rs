@@ -39,7 +39,9 @@
 //!   packetization-mode=1; others are audio-only with the reason in their [`LegStats`]. A
 //!   receiver switches to a new source on that source's next keyframe (requested with PLI and
 //!   FIR and a [`MediaEvent::KeyframeNeeded`]), so it never decodes a broken picture.
-//! - **Codecs.** PCMU, PCMA, G.722. Opus is not supported yet (it needs libopus).
+//! - **Codecs.** PCMU, PCMA, G.722 (our own) and Opus (the pure-Rust opus-rs crate; RTP clock
+//!   48000, decoded and encoded at 16 kHz mono so a room with an Opus leg mixes at 16 kHz like
+//!   one with a G.722 leg; Opus's own concealment and in-band FEC on loss; see [`codec::opus`]).
 
 pub mod codec;
 pub mod dtmf;
@@ -76,16 +78,20 @@ pub struct RoomKey(pub u64);
 /// The negotiated audio stream of a leg (from the SDP answer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioParams {
-    /// rtpmap encoding name: PCMU, PCMA or G722.
+    /// rtpmap encoding name: PCMU, PCMA, G722 or opus (case-insensitive).
     pub codec: String,
     /// Payload type used in both directions.
     pub payload_type: u8,
-    /// rtpmap clock rate (8000 for all three, RFC 3551 §4.5.2).
+    /// rtpmap clock rate (8000 for G.711 and G.722, RFC 3551 §4.5.2; 48000 for opus,
+    /// RFC 7587 §4.1).
     pub clock_rate: u32,
     /// Channels (1).
     pub channels: u8,
     /// telephone-event payload type (RFC 4733), if negotiated.
     pub telephone_event_pt: Option<u8>,
+    /// The peer's `a=fmtp` parameters for the codec (its receive preferences, e.g. opus
+    /// `useinbandfec=1;maxaveragebitrate=20000`, RFC 7587 §6.1), which shape what we send.
+    pub fmtp: Option<String>,
     /// SSRC of our outgoing audio to this leg.
     pub local_ssrc: u32,
 }
@@ -290,7 +296,7 @@ pub enum MediaError {
     #[error("leg {0:?} already exists")]
     LegExists(LegId),
     /// A codec we cannot mix.
-    #[error("unsupported audio codec {0:?} (supported: PCMU, PCMA, G722; Opus needs libopus)")]
+    #[error("unsupported audio codec {0:?} (supported: PCMU, PCMA, G722, opus)")]
     UnsupportedCodec(String),
     /// Parameters that contradict the codec (clock rate, channels).
     #[error("invalid audio parameters: {0}")]

@@ -1,7 +1,8 @@
 //! [`MediaPlane`]: owns every leg and room of one media shard. See the module docs of
 //! [`crate::media`] for the drive contract.
 
-use super::codec::AudioCodec;
+use super::codec::opus::OpusConfig;
+use super::codec::{AudioCodec, Encoder};
 use super::dtmf;
 use super::leg::Leg;
 use super::mixer::{Room, Scratch};
@@ -584,6 +585,10 @@ impl MediaPlane {
             now,
         );
         l.cname = params.cname.clone();
+        if codec == AudioCodec::Opus {
+            let fmtp = a.fmtp.as_deref().unwrap_or_default();
+            l.encoder = Encoder::opus(OpusConfig::from_fmtp(fmtp));
+        }
         if let Some(v) = &params.video {
             match video::check_fmtp(&v.fmtp) {
                 Ok(()) => {

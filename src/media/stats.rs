@@ -122,7 +122,9 @@ pub struct VideoStats {
 /// conservative simplification (G.107.1's wideband scale would rate it higher).
 fn impairments(codec: AudioCodec) -> (f32, f32) {
     match codec {
-        AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 => (0.0, 25.1),
+        // Opus (with its own PLC and FEC) is rated like the others: G.113 has no Opus entry on
+        // the narrowband scale, so stay conservative rather than invent one.
+        AudioCodec::Pcmu | AudioCodec::Pcma | AudioCodec::G722 | AudioCodec::Opus => (0.0, 25.1),
     }
 }
 

@@ -29,9 +29,14 @@ pub fn params(codec: &str, pt: u8, ssrc: u32, te: Option<u8>) -> LegParams {
         audio: AudioParams {
             codec: codec.into(),
             payload_type: pt,
-            clock_rate: 8000,
+            clock_rate: if codec.eq_ignore_ascii_case("opus") {
+                48000
+            } else {
+                8000
+            },
             channels: 1,
             telephone_event_pt: te,
+            fmtp: None,
             local_ssrc: ssrc,
         },
         video: None,
@@ -103,7 +108,8 @@ impl Peer {
             &mut pkt, false, self.pt, self.seq, self.ts, self.ssrc, &payload,
         );
         self.seq = self.seq.wrapping_add(1);
-        self.ts = self.ts.wrapping_add(160);
+        // 20 ms of the RTP clock: 160 for G.711 and G.722, 960 for Opus (RFC 7587 §4.1).
+        self.ts = self.ts.wrapping_add(20 * self.codec.rtp_clock() / 1000);
         pkt
     }
 

@@ -1,5 +1,6 @@
 //! A scripted room system for end-to-end tests: a SIP UA over a real UDP socket that places
-//! one call, sends its own tone as G.711 µ-law RTP every 20 ms, records what it receives,
+//! one call, sends its own tone as G.711 µ-law (or, in Opus mode, fullband Opus at 48 kHz as a
+//! WebRTC-era device would, through opus-rs directly) RTP every 20 ms, records what it receives,
 //! sends keypad digits (RFC 4733 or SIP INFO), answers whatever roomgate sends in the dialog
 //! (and counts it, so a test can prove a move never re-INVITEd or hung up the call).
 //! With [`MediaOptions`] it also sends RTCP sender reports about what it hears, and its RTP
@@ -15,6 +16,32 @@ use std::thread::{sleep, JoinHandle};
 use std::time::{Duration, Instant};
 
 const RATE: f64 = 8000.0;
+
+/// The audio codec a room system offers (alone, with telephone-event at its clock rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Codec {
+    /// PCMU/8000, payload type 0.
+    #[default]
+    Pcmu,
+    /// opus/48000/2, payload type 111 (RFC 7587), with in-band FEC.
+    Opus,
+}
+
+impl Codec {
+    fn pt(self) -> u8 {
+        match self {
+            Codec::Pcmu => 0,
+            Codec::Opus => 111,
+        }
+    }
+    /// RTP timestamp units per 20 ms.
+    fn units(self) -> u32 {
+        match self {
+            Codec::Pcmu => 160,
+            Codec::Opus => 960,
+        }
+    }
+}
 /// Received audio kept (seconds).
 const KEEP_S: usize = 4;
 
@@ -60,10 +87,14 @@ pub struct MediaOptions {
     /// Send an RTCP compound (SR with a reception report block on roomgate's stream, then
     /// SDES CNAME; RFC 3550 §6.1) every second, from the port above the RTP port (§11).
     pub rtcp: bool,
+    /// The one audio codec it offers.
+    pub codec: Codec,
 }
 
 pub struct RoomSystem {
     pub name: String,
+    /// roomgate's SDP answer.
+    pub answer: String,
     sip: UdpSocket,
     gateway: SocketAddr,
     shared: Arc<Shared>,
@@ -89,7 +120,8 @@ impl RoomSystem {
         Self::call_with(gateway, user, name, tone_hz, MediaOptions::default())
     }
 
-    /// [`Self::call`] with media options.
+    /// [`Self::call`] with media options: which codec it offers (alone, with telephone-event
+    /// at its clock rate), whether it sends RTCP.
     pub fn call_with(
         gateway: SocketAddr,
         user: &str,
@@ -100,6 +132,7 @@ impl RoomSystem {
         let sip = UdpSocket::bind("127.0.0.1:0").expect("bind SIP");
         sip.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
+        let codec = opts.codec;
         let (rtp, rtcp) = if opts.rtcp {
             let (rtp, rtcp) = rtp_pair();
             (rtp, Some(rtcp))
@@ -110,10 +143,17 @@ impl RoomSystem {
         let rtp_port = rtp.local_addr().unwrap().port();
         let call_id = format!("{name}-{}@127.0.0.1", local.port());
         let from_tag = format!("tag{}", local.port());
+        let audio = match codec {
+            Codec::Pcmu => "0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000",
+            Codec::Opus => {
+                "111 101\r\na=rtpmap:111 opus/48000/2\r\n\
+                 a=fmtp:111 minptime=10;useinbandfec=1;stereo=1\r\n\
+                 a=rtpmap:101 telephone-event/48000"
+            }
+        };
         let sdp = format!(
             "v=0\r\no={name} 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-             m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
-             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
+             m=audio {rtp_port} RTP/AVP {audio}\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
         );
         let invite = format!(
             "INVITE sip:{user}@{gateway} SIP/2.0\r\n\
@@ -128,7 +168,7 @@ impl RoomSystem {
         let mut buf = vec![0u8; 65536];
         let deadline = Instant::now() + Duration::from_secs(15);
         let mut last_sent = Instant::now() - Duration::from_secs(1);
-        let (to_header, remote_rtp) = loop {
+        let (to_header, remote_rtp, answer) = loop {
             assert!(Instant::now() < deadline, "{name}: no 200 OK to the INVITE");
             if last_sent.elapsed() >= Duration::from_millis(500) {
                 sip.send_to(invite.as_bytes(), gateway).unwrap();
@@ -154,10 +194,15 @@ impl RoomSystem {
                 .and_then(|l| l.split(' ').next())
                 .and_then(|p| p.parse().ok())
                 .expect("m=audio port in the answer");
-            break (to, SocketAddr::from(([127, 0, 0, 1], port)));
+            break (
+                to,
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                body.to_owned(),
+            );
         };
         let mut rs = RoomSystem {
             name: name.to_owned(),
+            answer,
             sip,
             gateway,
             shared: Arc::new(Shared::default()),
@@ -170,7 +215,7 @@ impl RoomSystem {
             rtp_remote: remote_rtp,
         };
         rs.send_in_dialog("ACK", 1, None);
-        rs.start_media(rtp, remote_rtp, tone_hz);
+        rs.start_media(rtp, remote_rtp, tone_hz, codec);
         if let Some(rtcp) = rtcp {
             // RFC 3550 §11: RTCP on the port above RTP, unless the answer said otherwise.
             let to = SocketAddr::new(remote_rtp.ip(), remote_rtp.port() + 1);
@@ -328,7 +373,7 @@ impl RoomSystem {
 
     /// Sends RTP: the tone, or RFC 4733 events when a digit is queued (same SSRC, same
     /// timestamp clock, as a real phone does). Records what comes back.
-    fn start_media(&mut self, rtp: UdpSocket, remote: SocketAddr, tone_hz: f64) {
+    fn start_media(&mut self, rtp: UdpSocket, remote: SocketAddr, tone_hz: f64, codec: Codec) {
         rtp.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
         let rx = rtp.try_clone().unwrap();
@@ -341,6 +386,10 @@ impl RoomSystem {
             let start = Instant::now();
             let mut frame = 0u64;
             let mut event: Option<(u8, u32, u16)> = None; // (code, start ts, packets sent)
+            let units = codec.units();
+            let mut opus = (codec == Codec::Opus).then(|| {
+                opus_rs::OpusEncoder::new(48000, 1, opus_rs::Application::Voip).expect("encoder")
+            });
             while !shared.stop.load(Ordering::Relaxed) {
                 let mut pkt = Vec::with_capacity(172);
                 if event.is_none() {
@@ -357,7 +406,7 @@ impl RoomSystem {
                 if let Some((code, ev_ts, n)) = event {
                     // RFC 4733 §2.5: 100 ms of event, then the end packet three times.
                     let end = n >= 5;
-                    let duration = ((n.min(5) + 1) as u32 * 160) as u16;
+                    let duration = ((n.min(5) + 1) as u32 * units) as u16;
                     pkt.extend_from_slice(&[0x80, if n == 0 { 0x80 | 101 } else { 101 }]);
                     pkt.extend_from_slice(&seq.to_be_bytes());
                     pkt.extend_from_slice(&ev_ts.to_be_bytes());
@@ -370,14 +419,30 @@ impl RoomSystem {
                         Some((code, ev_ts, n + 1))
                     };
                 } else {
-                    pkt.extend_from_slice(&[0x80, 0]);
+                    pkt.extend_from_slice(&[0x80, codec.pt()]);
                     pkt.extend_from_slice(&seq.to_be_bytes());
                     pkt.extend_from_slice(&ts.to_be_bytes());
                     pkt.extend_from_slice(&ssrc.to_be_bytes());
-                    for _ in 0..160 {
-                        let s = (phase.sin() * 8000.0) as i16;
-                        phase += 2.0 * std::f64::consts::PI * tone_hz / RATE;
-                        pkt.push(ulaw_encode(s));
+                    match opus.as_mut() {
+                        None => {
+                            for _ in 0..160 {
+                                let s = (phase.sin() * 8000.0) as i16;
+                                phase += 2.0 * std::f64::consts::PI * tone_hz / RATE;
+                                pkt.push(ulaw_encode(s));
+                            }
+                        }
+                        Some(enc) => {
+                            let pcm: Vec<i16> = (0..960)
+                                .map(|_| {
+                                    let s = (phase.sin() * 8000.0) as i16;
+                                    phase += 2.0 * std::f64::consts::PI * tone_hz / 48000.0;
+                                    s
+                                })
+                                .collect();
+                            let mut out = [0u8; 1275];
+                            let n = enc.encode_i16(&pcm, 960, &mut out).expect("encodes");
+                            pkt.extend_from_slice(&out[..n]);
+                        }
                     }
                 }
                 let loss = u64::from(shared.loss_percent.load(Ordering::Relaxed));
@@ -389,7 +454,7 @@ impl RoomSystem {
                     let _ = rtp.send_to(&pkt, remote);
                 }
                 seq = seq.wrapping_add(1);
-                ts = ts.wrapping_add(160);
+                ts = ts.wrapping_add(units);
                 frame += 1;
                 let next = start + Duration::from_millis(20 * frame);
                 if let Some(d) = next.checked_duration_since(Instant::now()) {
@@ -400,9 +465,13 @@ impl RoomSystem {
         let shared = self.shared.clone();
         self.threads.push(std::thread::spawn(move || {
             let mut buf = [0u8; 2048];
+            // Opus is decoded straight to the 8 kHz the analysis works at (RFC 6716 §2).
+            let mut opus = (codec == Codec::Opus)
+                .then(|| opus_rs::OpusDecoder::new(RATE as i32, 1).expect("decoder"));
+            let mut pcm = vec![0f32; 960];
             while !shared.stop.load(Ordering::Relaxed) {
                 let Ok(n) = rx.recv(&mut buf) else { continue };
-                if n < 12 || buf[1] & 0x7f != 0 {
+                if n < 12 || buf[1] & 0x7f != codec.pt() {
                     continue;
                 }
                 let cc = (buf[0] & 0x0f) as usize;
@@ -433,7 +502,15 @@ impl RoomSystem {
                     continue;
                 };
                 let mut heard = shared.heard.lock().unwrap();
-                heard.extend(payload.iter().map(|&b| ulaw_decode(b)));
+                match opus.as_mut() {
+                    None => heard.extend(payload.iter().map(|&b| ulaw_decode(b))),
+                    Some(dec) => {
+                        let got = dec
+                            .decode(payload, 960, &mut pcm)
+                            .expect("roomgate's Opus decodes");
+                        heard.extend(pcm[..got].iter().map(|&x| (x * 32768.0) as i16));
+                    }
+                }
                 let excess = heard.len().saturating_sub(KEEP_S * RATE as usize);
                 heard.drain(..excess);
             }

@@ -1,9 +1,9 @@
-//! Audio codecs: G.711 µ-law/A-law and G.722, all our own code.
-//!
-//! Opus is not here yet: it needs libopus, which this build does not link.
+//! Audio codecs: G.711 µ-law/A-law and G.722 (our own code), and Opus (through the pure-Rust
+//! `opus-rs` crate: no C library to install).
 
 pub mod g711;
 pub mod g722;
+pub mod opus;
 
 use std::fmt;
 
@@ -16,6 +16,8 @@ pub enum AudioCodec {
     Pcma,
     /// G.722 64 kbit/s (RFC 3551 static payload type 9; RTP clock 8000, sampling 16 kHz).
     G722,
+    /// Opus (RFC 7587: dynamic payload type, RTP clock 48000; mixed at 16 kHz, see [`opus`]).
+    Opus,
 }
 
 impl AudioCodec {
@@ -27,6 +29,8 @@ impl AudioCodec {
             Some(AudioCodec::Pcma)
         } else if name.eq_ignore_ascii_case("G722") {
             Some(AudioCodec::G722)
+        } else if name.eq_ignore_ascii_case("opus") {
+            Some(AudioCodec::Opus)
         } else {
             None
         }
@@ -38,12 +42,16 @@ impl AudioCodec {
             AudioCodec::Pcmu => "PCMU",
             AudioCodec::Pcma => "PCMA",
             AudioCodec::G722 => "G722",
+            AudioCodec::Opus => "opus",
         }
     }
 
-    /// The RTP clock rate (RFC 3551 §4.5.2: 8000 for G.722 too).
+    /// The RTP clock rate (RFC 3551 §4.5.2: 8000 for G.722 too; RFC 7587 §4.1: 48000 for Opus).
     pub fn rtp_clock(self) -> u32 {
-        8000
+        match self {
+            AudioCodec::Opus => opus::RTP_CLOCK,
+            _ => 8000,
+        }
     }
 
     /// The PCM sampling rate the codec works at.
@@ -51,22 +59,43 @@ impl AudioCodec {
         match self {
             AudioCodec::Pcmu | AudioCodec::Pcma => 8000,
             AudioCodec::G722 => 16000,
+            AudioCodec::Opus => opus::PCM_RATE,
         }
     }
 
-    /// PCM samples per RTP timestamp unit.
-    pub fn samples_per_tick_unit(self) -> usize {
-        (self.sample_rate() / self.rtp_clock()) as usize
+    /// PCM samples (at [`Self::sample_rate`]) in `units` RTP timestamp units.
+    #[inline]
+    pub fn units_to_samples(self, units: i64) -> i64 {
+        match self {
+            AudioCodec::Pcmu | AudioCodec::Pcma => units,
+            AudioCodec::G722 => units * 2,
+            AudioCodec::Opus => units / 3,
+        }
     }
 
-    /// RTP timestamp units covered by a payload of `len` bytes (one byte per unit for all three).
-    pub fn payload_duration(self, len: usize) -> u32 {
-        len as u32
+    /// RTP timestamp units covered by `samples` PCM samples (at [`Self::sample_rate`]).
+    #[inline]
+    pub fn samples_to_units(self, samples: i64) -> i64 {
+        match self {
+            AudioCodec::Pcmu | AudioCodec::Pcma => samples,
+            AudioCodec::G722 => samples / 2,
+            AudioCodec::Opus => samples * 3,
+        }
+    }
+
+    /// RTP timestamp units covered by `payload`: one byte per unit for G.711 and G.722, the
+    /// ToC's frame size times the frame count for Opus (RFC 6716 §3.1). 0 for a payload whose
+    /// duration cannot be read (a malformed Opus packet).
+    pub fn payload_duration(self, payload: &[u8]) -> u32 {
+        match self {
+            AudioCodec::Opus => opus::packet_units(payload).unwrap_or(0),
+            _ => payload.len() as u32,
+        }
     }
 
     /// True if the encoder keeps no state between frames (so an encode can be shared freely).
     pub fn is_stateless(self) -> bool {
-        !matches!(self, AudioCodec::G722)
+        !matches!(self, AudioCodec::G722 | AudioCodec::Opus)
     }
 }
 
@@ -85,6 +114,8 @@ pub enum Decoder {
     Pcma,
     /// G.722 (stateful).
     G722(Box<g722::G722Decoder>),
+    /// Opus (stateful; with its own concealment and FEC).
+    Opus(Box<opus::OpusDecoder>),
 }
 
 impl Decoder {
@@ -94,6 +125,7 @@ impl Decoder {
             AudioCodec::Pcmu => Decoder::Pcmu,
             AudioCodec::Pcma => Decoder::Pcma,
             AudioCodec::G722 => Decoder::G722(Box::default()),
+            AudioCodec::Opus => Decoder::Opus(Box::default()),
         }
     }
 
@@ -111,6 +143,7 @@ impl Decoder {
                 }
             }
             Decoder::G722(d) => d.decode_slice(payload, out),
+            Decoder::Opus(d) => d.decode_slice(payload, out),
         }
     }
 
@@ -120,6 +153,25 @@ impl Decoder {
             Decoder::Pcmu => g711::ulaw_decode_into(payload, out),
             Decoder::Pcma => g711::alaw_decode_into(payload, out),
             Decoder::G722(d) => d.decode(payload, out),
+            Decoder::Opus(d) => d.decode(payload, out),
+        }
+    }
+
+    /// Codec-specific concealment of lost audio into `out` (Opus's own PLC). False when the
+    /// codec has none (G.711, G.722: the playout buffer repeats and fades instead).
+    pub fn conceal(&mut self, out: &mut [i16]) -> bool {
+        match self {
+            Decoder::Opus(d) => d.conceal(out),
+            _ => false,
+        }
+    }
+
+    /// Rebuilds lost audio that ends where `next` begins from the redundancy `next` carries
+    /// (Opus in-band FEC). False when the codec has none.
+    pub fn recover(&mut self, next: &[u8], out: &mut [i16]) -> bool {
+        match self {
+            Decoder::Opus(d) => d.recover(next, out),
+            _ => false,
         }
     }
 }
@@ -133,6 +185,8 @@ pub enum Encoder {
     Pcma,
     /// G.722 (stateful).
     G722(Box<g722::G722Encoder>),
+    /// Opus (stateful).
+    Opus(Box<opus::OpusEncoder>),
 }
 
 impl Encoder {
@@ -142,7 +196,13 @@ impl Encoder {
             AudioCodec::Pcmu => Encoder::Pcmu,
             AudioCodec::Pcma => Encoder::Pcma,
             AudioCodec::G722 => Encoder::G722(Box::default()),
+            AudioCodec::Opus => Encoder::Opus(Box::default()),
         }
+    }
+
+    /// An Opus encoder following the peer's fmtp.
+    pub fn opus(config: opus::OpusConfig) -> Self {
+        Encoder::Opus(Box::new(opus::OpusEncoder::new(config)))
     }
 
     /// Encodes PCM at the codec's sampling rate, appending the payload to `out`.
@@ -159,6 +219,7 @@ impl Encoder {
                 g711::alaw_encode_block(pcm, &mut out[start..]);
             }
             Encoder::G722(e) => e.encode(pcm, out),
+            Encoder::Opus(e) => e.encode(pcm, out),
         }
     }
 }
