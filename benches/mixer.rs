@@ -124,6 +124,7 @@ impl Rig {
                         clock_rate: if opus { 48000 } else { 8000 },
                         channels: 1,
                         telephone_event_pt: Some(101),
+                        telephone_event_clock: None,
                         fmtp: opus.then(|| "useinbandfec=1".into()),
                         local_ssrc: id.0 as u32,
                     },

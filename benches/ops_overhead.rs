@@ -66,6 +66,7 @@ impl Rig {
                         clock_rate: 8000,
                         channels: 1,
                         telephone_event_pt: Some(101),
+                        telephone_event_clock: None,
                         fmtp: None,
                         local_ssrc: id.0 as u32,
                     },

@@ -481,6 +481,7 @@ fn plane_floor(legs: usize, rooms: usize, ticks: usize) -> (f64, f64, f64) {
                             clock_rate: 8000,
                             channels: 1,
                             telephone_event_pt: None,
+                            telephone_event_clock: None,
                             fmtp: None,
                             local_ssrc: 0x7000_0000 + i as u32,
                         },

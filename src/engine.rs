@@ -1139,6 +1139,11 @@ impl Gateway {
                     clock_rate: nm.audio.codec.clock_rate,
                     channels: 1,
                     telephone_event_pt: nm.audio.telephone_event.map(|t| t.payload_type),
+                    telephone_event_clock: nm
+                        .audio
+                        .telephone_event
+                        .map(|t| t.clock_rate)
+                        .filter(|&r| r != nm.audio.codec.clock_rate),
                     fmtp: nm.audio.codec.fmtp.clone(),
                     local_ssrc: self.rng.gen(),
                 },

@@ -100,6 +100,8 @@ pub struct DtmfReceiver {
     spans: Vec<(u32, Option<u32>)>,
     /// Extra audio suppressed after an event ends, in RTP units (0 means [`GUARD_UNITS`]).
     guard_units: u32,
+    /// The events' RTP clock, Hz (0 means 8000).
+    clock: u32,
 }
 
 /// Timestamp units of audio suppressed after an event ends (40 ms at 8 kHz).
@@ -111,7 +113,17 @@ impl DtmfReceiver {
     pub fn with_clock(clock: u32) -> Self {
         DtmfReceiver {
             guard_units: clock / 25,
+            clock,
             ..DtmfReceiver::default()
+        }
+    }
+
+    /// The clock its durations count in, Hz.
+    pub fn clock(&self) -> u32 {
+        if self.clock == 0 {
+            8000
+        } else {
+            self.clock
         }
     }
 

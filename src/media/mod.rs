@@ -89,6 +89,9 @@ pub struct AudioParams {
     pub channels: u8,
     /// telephone-event payload type (RFC 4733), if negotiated.
     pub telephone_event_pt: Option<u8>,
+    /// Its clock rate when it differs from the codec's (a peer offering only
+    /// telephone-event/8000 beside opus/48000); `None`: the codec's.
+    pub telephone_event_clock: Option<u32>,
     /// The peer's `a=fmtp` parameters for the codec (its receive preferences, e.g. opus
     /// `useinbandfec=1;maxaveragebitrate=20000`, RFC 7587 §6.1), which shape what we send.
     pub fmtp: Option<String>,

@@ -585,6 +585,10 @@ impl MediaPlane {
             now,
         );
         l.cname = params.cname.clone();
+        if let Some(clock) = a.telephone_event_clock {
+            // Event durations count in the event's own clock (RFC 4733 §2.5.1.3).
+            l.dtmf_rx = crate::media::dtmf::DtmfReceiver::with_clock(clock);
+        }
         if codec == AudioCodec::Opus {
             let fmtp = a.fmtp.as_deref().unwrap_or_default();
             l.encoder = Encoder::opus(OpusConfig::from_fmtp(fmtp));
@@ -675,7 +679,7 @@ impl MediaPlane {
             return Ok(());
         }
         if let Some(d) = l.on_rtp(now, tick, packet) {
-            let clock = l.codec.rtp_clock() as u64;
+            let clock = u64::from(l.dtmf_rx.clock());
             self.out.push_back(MediaOutput::Event(MediaEvent::Dtmf {
                 leg,
                 digit: d.digit,
@@ -743,7 +747,7 @@ impl MediaPlane {
         for slot in self.legs.iter_mut() {
             let Some(leg) = slot.as_mut() else { continue };
             if let Some(d) = leg.dtmf_rx.on_tick(tick) {
-                let clock = leg.codec.rtp_clock() as u64;
+                let clock = u64::from(leg.dtmf_rx.clock());
                 self.out.push_back(MediaOutput::Event(MediaEvent::Dtmf {
                     leg: leg.id,
                     digit: d.digit,

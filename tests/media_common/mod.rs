@@ -36,6 +36,7 @@ pub fn params(codec: &str, pt: u8, ssrc: u32, te: Option<u8>) -> LegParams {
             },
             channels: 1,
             telephone_event_pt: te,
+            telephone_event_clock: None,
             fmtp: None,
             local_ssrc: ssrc,
         },
