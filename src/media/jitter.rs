@@ -101,9 +101,10 @@ impl JitterBuffer {
         let mut jb = JitterBuffer {
             codec,
             decoder: Decoder::new(codec),
-            slots: Vec::with_capacity(MAX_PACKETS),
+            // Buffers grow on the first packet: a held or signalling-only call costs nothing.
+            slots: Vec::new(),
             spare: Vec::new(),
-            pcm: Vec::with_capacity(MAX_PAYLOAD * 2),
+            pcm: Vec::new(),
             pcm_pos: 0,
             pcm_ts: 0,
             playout: None,
@@ -120,7 +121,7 @@ impl JitterBuffer {
             target,
             min_target: target,
             max_target: 200 * units_per_ms,
-            last_frame: vec![0; codec.units_to_samples(frame_units) as usize],
+            last_frame: Vec::new(),
             conceal_run: PLC_FRAMES,
             over_target_ticks: 0,
             calm_ticks: 0,
@@ -350,7 +351,8 @@ impl JitterBuffer {
         if real > 0 {
             self.conceal_run = 0;
             if real == n {
-                self.last_frame.copy_from_slice(out);
+                self.last_frame.clear();
+                self.last_frame.extend_from_slice(out);
             }
         }
         if concealed {
@@ -380,6 +382,11 @@ impl JitterBuffer {
             return;
         }
         let n = self.last_frame.len();
+        if n == 0 {
+            // No good frame yet to repeat.
+            out.fill(0);
+            return;
+        }
         let total = (PLC_FRAMES as usize * n) as i32;
         let base = self.conceal_run as usize * n;
         for (i, o) in out.iter_mut().enumerate() {
@@ -428,6 +435,19 @@ mod tests {
         let mut out = vec![0; jb.frame_samples()];
         let k = jb.pull(&mut out);
         (k, out)
+    }
+
+    #[test]
+    fn buffers_are_allocated_by_the_first_packet_not_before() {
+        let mut jb = JitterBuffer::new(AudioCodec::Pcmu, 40);
+        let idle = jb.memory_bytes();
+        assert_eq!(idle, std::mem::size_of::<JitterBuffer>());
+        assert_eq!(pull(&mut jb).0, FrameKind::Silence);
+        jb.insert(0, true, &frame(1000, 160));
+        for _ in 0..4 {
+            pull(&mut jb);
+        }
+        assert!(jb.memory_bytes() > idle);
     }
 
     #[test]

@@ -113,8 +113,8 @@ impl Leg {
             jitter: JitterBuffer::new(codec, JITTER_TARGET_MS),
             dtmf_rx: DtmfReceiver::with_clock(codec.rtp_clock()),
             upsampler: Upsampler::new(),
-            raw: Vec::with_capacity(320),
-            frame: Vec::with_capacity(320),
+            raw: Vec::new(),
+            frame: Vec::new(),
             contributing: false,
             vad: VoiceActivity::default(),
             recv: Counters::default(),
@@ -427,6 +427,12 @@ impl Leg {
     /// Pulls this tick's audio at `rate` into `self.frame`, computes its level and decides
     /// whether it goes into the mix.
     pub fn pull(&mut self, tick: u64, rate: u32) {
+        if self.recv.packets == 0 {
+            // Nothing ever arrived (a held or signalling-only call): nothing to play out, and
+            // no frame buffers to allocate for it.
+            self.contributing = self.vad.update(127);
+            return;
+        }
         let want = (rate / 50) as usize;
         self.frame.resize(want, 0);
         let native = self.codec.sample_rate();
