@@ -500,6 +500,11 @@ impl Leg {
         out
     }
 
+    /// The tick whose packet was sent last.
+    pub fn last_sent_tick(&self) -> Option<u64> {
+        self.last_sent_tick
+    }
+
     fn finish_send(&mut self, now: Instant, ts: u32, len: usize) {
         self.seq = self.seq.wrapping_add(1);
         self.sent.packets += 1;

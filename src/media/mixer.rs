@@ -120,6 +120,13 @@ pub(crate) struct Room {
     shared_opus: Vec<OpusEncoder>,
     /// A prompt playing to the whole room.
     pub prompt: Option<PromptPlayer>,
+    /// The full mix of the last tick and that tick: what a participant moved in hears at once
+    /// ([`super::MediaPlane`] sends it ahead rather than waiting for the next tick).
+    pub last_mix: Vec<i16>,
+    pub last_mix_tick: u64,
+    /// Slab indices of the legs whose voice is in `last_mix` (their `frame` still holds it
+    /// until the next tick), so a leg that left since can be taken out again.
+    pub last_contributors: Vec<usize>,
     /// Active speaker (whose video the room sees).
     pub speaker: Option<LegId>,
     /// The speaker before, which the active speaker itself sees.
@@ -138,6 +145,9 @@ impl Default for Room {
             rate: 8000,
             shared_down: Downsampler::new(),
             shared_g722: None,
+            last_mix: Vec::new(),
+            last_mix_tick: 0,
+            last_contributors: Vec::new(),
             shared_opus: Vec::new(),
             prompt: None,
             speaker: None,
@@ -173,7 +183,7 @@ fn codec_slot(c: AudioCodec) -> usize {
 }
 
 #[inline]
-fn clip(v: i32) -> i16 {
+pub(crate) fn clip(v: i32) -> i16 {
     v.clamp(i16::MIN as i32, i16::MAX as i32) as i16
 }
 
@@ -216,10 +226,12 @@ impl Room {
         let n = (rate / 50) as usize;
         s.acc.clear();
         s.acc.resize(n, 0);
+        self.last_contributors.clear();
         for &i in &self.members {
             let leg = legs[i].as_mut().expect("members are live legs");
             leg.pull(tick, rate);
             if leg.contributing {
+                self.last_contributors.push(i);
                 for (a, &x) in s.acc.iter_mut().zip(&leg.frame) {
                     *a += x as i32;
                 }
@@ -242,12 +254,19 @@ impl Room {
         }
         s.full.clear();
         s.full.extend(s.acc.iter().map(|&v| clip(v)));
+        self.last_mix.clear();
+        self.last_mix.extend_from_slice(&s.full);
+        self.last_mix_tick = tick;
         s.shared_ok = [false; 3];
         for e in &mut s.shared_opus {
             e.2 = false;
         }
         for &i in &self.members {
             let leg = legs[i].as_mut().expect("members are live legs");
+            if leg.last_sent_tick() == Some(tick) {
+                // Moved in since the last tick and already sent this tick's packet ahead.
+                continue;
+            }
             let narrow = leg.codec.sample_rate() < rate;
             let opus_listener = match &leg.encoder {
                 Encoder::Opus(e) if !leg.contributing && leg.prompt.is_none() => Some(e.config()),

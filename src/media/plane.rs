@@ -492,7 +492,11 @@ impl MediaPlane {
             }
             MediaCommand::Attach { leg, room } | MediaCommand::Move { leg, room } => {
                 let i = self.slot(leg)?;
+                let moved = self.legs[i].as_ref().is_some_and(|l| l.room != Some(room));
                 self.subscribe(i, Some(room));
+                if moved {
+                    self.send_ahead(now, i);
+                }
                 Ok(())
             }
             MediaCommand::Detach { leg } => {
@@ -510,6 +514,10 @@ impl MediaPlane {
                 // Both re-subscriptions happen inside this one call: no tick can run between.
                 self.subscribe(ia, Some(rb));
                 self.subscribe(ib, Some(ra));
+                if ra != rb {
+                    self.send_ahead(now, ia);
+                    self.send_ahead(now, ib);
+                }
                 Ok(())
             }
             MediaCommand::Mute { leg, muted } => {
@@ -632,6 +640,66 @@ impl MediaPlane {
     }
 
     /// Re-points a leg's subscription. Effective at the next tick (mixing only happens there).
+    /// A leg just moved into a room gets its next packet now instead of at the next tick: the
+    /// new room's mix of the last tick, stamped with the coming tick's sequence number and
+    /// timestamp, and that tick then skips it. The stream stays continuous (one packet up to a
+    /// tick early, none twice) and the room system hears its new room within the time the
+    /// command took, not up to 20 ms later. Only for a leg that was sending, whose codec can
+    /// encode one frame alone (G.711; G.722 from a fresh encoder, as any switch of shared
+    /// encoders does), without a prompt or digit in flight; others wait for the tick.
+    fn send_ahead(&mut self, now: Instant, i: usize) {
+        let tick = self.tick;
+        let Some(leg) = self.legs[i].as_ref() else {
+            return;
+        };
+        let Some(room) = leg.room.and_then(|k| self.rooms.get(&k)) else {
+            return;
+        };
+        if leg.last_sent_tick() != Some(tick)
+            || room.last_mix_tick != tick
+            || leg.prompt.is_some()
+            || leg.dtmf_tx.is_some()
+            || matches!(leg.codec, AudioCodec::Opus)
+        {
+            return;
+        }
+        // The room as it is now: without the voices of those who left since the last tick
+        // (e.g. the other half of an exchange).
+        let mut mix: Vec<i32> = room.last_mix.iter().map(|&v| i32::from(v)).collect();
+        for &c in &room.last_contributors {
+            if room.members.contains(&c) {
+                continue;
+            }
+            match self.legs[c].as_ref() {
+                Some(gone) if gone.frame.len() == mix.len() => {
+                    for (m, &v) in mix.iter_mut().zip(&gone.frame) {
+                        *m -= i32::from(v);
+                    }
+                }
+                _ => return,
+            }
+        }
+        let full: Vec<i16> = mix.into_iter().map(super::mixer::clip).collect();
+        let n = (leg.codec.sample_rate() / 50) as usize;
+        let pcm = if full.len() == n {
+            full
+        } else if full.len() == 2 * n {
+            let mut narrow = vec![0; n];
+            super::resample::Downsampler::new().process(&full, &mut narrow);
+            narrow
+        } else {
+            return;
+        };
+        let leg = self.legs[i].as_mut().expect("checked above");
+        let mut encoder = Encoder::new(leg.codec);
+        let bytes = leg.send_audio_with(tick + 1, now, n, |b| encoder.encode(&pcm, b));
+        self.out.push_back(MediaOutput::Transmit(Transmit {
+            leg: leg.id,
+            kind: PacketKind::AudioRtp,
+            bytes,
+        }));
+    }
+
     fn subscribe(&mut self, i: usize, room: Option<RoomKey>) {
         let leg = self.legs[i].as_mut().expect("caller resolved a live leg");
         let old = leg.room;
