@@ -408,6 +408,9 @@ pub struct Gateway {
     out: VecDeque<Output>,
     rng: SmallRng,
     draining: bool,
+    /// Sentences composed from prompt words, shared by every leg that hears them (500 legs
+    /// told "breakout room 3" hold one copy, not 500).
+    sentences: HashMap<String, Arc<[i16]>>,
     /// Malformed datagrams dropped without an answer.
     pub dropped: u64,
 }
@@ -430,6 +433,7 @@ impl Gateway {
             out: VecDeque::new(),
             rng,
             draining: false,
+            sentences: HashMap::new(),
             dropped: 0,
         }
     }
@@ -1784,17 +1788,30 @@ impl Gateway {
 
     /// Plays prompts back to back. Missing assets are skipped (a test build may have none).
     fn play(&mut self, target: PromptTarget, names: &[&str]) {
-        let mut samples: Vec<i16> = Vec::new();
-        for n in names {
-            if let Some(p) = self.cfg.prompts.get(*n) {
-                samples.extend_from_slice(p);
-                // A short pause between words keeps composed sentences intelligible.
-                samples.extend(std::iter::repeat_n(0, PROMPT_RATE as usize / 20));
+        let key = names.join(" ");
+        let samples = match self.sentences.get(&key) {
+            Some(s) => s.clone(),
+            None => {
+                let mut samples: Vec<i16> = Vec::new();
+                for n in names {
+                    if let Some(p) = self.cfg.prompts.get(*n) {
+                        samples.extend_from_slice(p);
+                        // A short pause between words keeps composed sentences intelligible.
+                        samples.extend(std::iter::repeat_n(0, PROMPT_RATE as usize / 20));
+                    }
+                }
+                if samples.is_empty() {
+                    return;
+                }
+                // Sentences are few (prompt words × room numbers); bound the cache anyway.
+                if self.sentences.len() >= 512 {
+                    self.sentences.clear();
+                }
+                let s: Arc<[i16]> = samples.into();
+                self.sentences.insert(key, s.clone());
+                s
             }
-        }
-        if samples.is_empty() {
-            return;
-        }
+        };
         let prompt = Prompt::pcm(PROMPT_RATE, samples);
         self.out
             .push_back(Output::Media(media::MediaCommand::PlayPrompt {
@@ -2037,6 +2054,30 @@ fn sdp_body(req: &Request) -> Result<Option<sdp::SessionDescription>, BodyError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legs_hearing_the_same_sentence_share_its_samples() {
+        let mut cfg = GatewayConfig::default();
+        for w in ["breakout_room", "n_three"] {
+            cfg.prompts.insert(w.into(), vec![1i16; 800].into());
+        }
+        let mut gw = Gateway::new(cfg, Meetings::new(meeting::Limits::default(), 1));
+        for leg in 1..=3 {
+            gw.play(PromptTarget::Leg(LegId(leg)), &["breakout_room", "n_three"]);
+        }
+        let samples: Vec<Arc<[i16]>> = std::iter::from_fn(|| gw.poll_output())
+            .filter_map(|o| match o {
+                Output::Media(media::MediaCommand::PlayPrompt { prompt, .. }) => {
+                    Some(prompt.samples)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(samples.len(), 3);
+        // Two words and their pauses, composed once.
+        assert_eq!(samples[0].len(), 2 * (800 + PROMPT_RATE as usize / 20));
+        assert!(samples.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
+    }
 
     #[test]
     fn numbers_are_spoken() {

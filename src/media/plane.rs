@@ -646,7 +646,8 @@ impl MediaPlane {
     /// tick early, none twice) and the room system hears its new room within the time the
     /// command took, not up to 20 ms later. Only for a leg that was sending, whose codec can
     /// encode one frame alone (G.711; G.722 from a fresh encoder, as any switch of shared
-    /// encoders does), without a prompt or digit in flight; others wait for the tick.
+    /// encoders does), without a digit in flight; others wait for the tick. A prompt playing
+    /// to the leg resumes at the next tick (the move's own announcement replaces it anyway).
     fn send_ahead(&mut self, now: Instant, i: usize) {
         let tick = self.tick;
         let Some(leg) = self.legs[i].as_ref() else {
@@ -657,7 +658,6 @@ impl MediaPlane {
         };
         if leg.last_sent_tick() != Some(tick)
             || room.last_mix_tick != tick
-            || leg.prompt.is_some()
             || leg.dtmf_tx.is_some()
             || matches!(leg.codec, AudioCodec::Opus)
         {
