@@ -729,17 +729,15 @@ fn main() {
     let (m50, m99, mmax) = (pct(&mut l2, 0.5), pct(&mut lat, 0.99), pct(&mut lat, 1.0));
     let (r50, r99) = (pct(&mut rtt, 0.5), pct(&mut rtt, 0.99));
     let (a50, a99) = (pct(&mut api_part, 0.5), pct(&mut api_part, 0.99));
-    println!(
-        "move API call itself (POST until its answer): p50 {a50:.1} ms p99 {a99:.1} ms; the rest is the wait for the next 20 ms tick"
-    );
+    println!("move API call itself (POST until its answer): p50 {a50:.1} ms p99 {a99:.1} ms");
     println!(
         "move latency ({} moves, {} missed): p50 {:.1} ms p99 {:.1} ms max {:.1} ms | API GET round trip p50 {:.1} ms p99 {:.1} ms | p99 ratio {}",
         lat.len(), misses, m50, m99, mmax, r50, r99, ratio(m99, r99)
     );
-    // A move takes effect at the next tick: from a uniformly random moment that wait alone is
-    // uniform over [0, 20 ms) — the floor any tick-based plane has.
+    // A plane that applied moves at the next tick would wait uniformly over [0, 20 ms) for it;
+    // roomgate sends the moved leg's next packet with the move, so it should sit far below.
     println!(
-        "move latency vs the next-tick floor (p50 10.0 ms, p99 19.8 ms): p50 ratio {} p99 ratio {}",
+        "move latency vs waiting for the next tick (p50 10.0 ms, p99 19.8 ms): p50 ratio {} p99 ratio {}",
         ratio(m50, 10.0),
         ratio(m99, 19.8)
     );
