@@ -3,8 +3,15 @@
 //! decoders agree on the same bitstream, and both encoders produce the same bitstream. Skipped, saying so, only if ffmpeg is not installed.
 
 use roomgate::media::codec::g722::{G722Decoder, G722Encoder};
-use std::path::PathBuf;
 use std::process::Command;
+
+#[path = "media_common/ffmpeg.rs"]
+mod ffmpeg_io;
+use ffmpeg_io::{ffmpeg, read_s16, snr, write_s16};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    ffmpeg_io::tmp("g722", name)
+}
 
 fn ffmpeg_available() -> bool {
     Command::new("ffmpeg")
@@ -12,23 +19,6 @@ fn ffmpeg_available() -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("roomgate-g722-{}-{name}", std::process::id()))
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Speech-like wideband test signal: a few harmonics with vibrato plus a 5 kHz component,
@@ -49,38 +39,6 @@ fn reference() -> Vec<i16> {
         .collect()
 }
 
-fn write_s16(path: &PathBuf, pcm: &[i16]) {
-    let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
-    std::fs::write(path, bytes).expect("write temp file");
-}
-
-fn read_s16(path: &PathBuf) -> Vec<i16> {
-    std::fs::read(path)
-        .expect("read temp file")
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
-
-/// Best SNR (dB) of `test` against `reference` over small alignment lags (codec delay),
-/// ignoring the first 100 ms of adaptation.
-fn snr(reference: &[i16], test: &[i16]) -> f64 {
-    let skip = 1600;
-    let n = reference.len().min(test.len()) - skip - 64;
-    (0..64)
-        .map(|lag| {
-            let (mut sig, mut noise) = (0.0f64, 0.0f64);
-            for i in skip..skip + n {
-                let r = reference[i] as f64;
-                let d = r - test[i + lag] as f64;
-                sig += r * r;
-                noise += d * d;
-            }
-            10.0 * (sig / noise.max(1.0)).log10()
-        })
-        .fold(f64::MIN, f64::max)
-}
-
 #[test]
 fn g722_interoperates_with_ffmpeg_both_ways() {
     if !ffmpeg_available() {
@@ -91,7 +49,7 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
     }
     let pcm = reference();
     let raw = tmp("ref.raw");
-    write_s16(&raw, &pcm);
+    write_s16(&raw, &pcm, 1);
 
     // ffmpeg encodes, we decode.
     let theirs = tmp("theirs.g722");
@@ -114,7 +72,7 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
     assert!(their_bits.len() >= 15900, "{} bytes", their_bits.len());
     let mut ours_decoded = Vec::new();
     G722Decoder::new().decode(&their_bits, &mut ours_decoded);
-    let s1 = snr(&pcm, &ours_decoded);
+    let s1 = snr(&pcm, &ours_decoded, 64);
     assert!(s1 > 15.0, "ffmpeg→ours SNR {s1:.1} dB");
 
     // Both decoders on ffmpeg's bitstream agree.
@@ -131,7 +89,7 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
         their_decoded_raw.to_str().expect("utf-8"),
     ]);
     let their_decoded = read_s16(&their_decoded_raw);
-    let agree = snr(&their_decoded, &ours_decoded);
+    let agree = snr(&their_decoded, &ours_decoded, 64);
     assert!(agree > 40.0, "decoders disagree: {agree:.1} dB");
 
     // We encode, ffmpeg decodes.
@@ -163,7 +121,7 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
         "16000",
         decoded_raw.to_str().expect("utf-8"),
     ]);
-    let s2 = snr(&pcm, &read_s16(&decoded_raw));
+    let s2 = snr(&pcm, &read_s16(&decoded_raw), 64);
     assert!(s2 > 15.0, "ours→ffmpeg SNR {s2:.1} dB");
     eprintln!(
         "G.722 SNR: ffmpeg→ours {s1:.1} dB, ours→ffmpeg {s2:.1} dB, decoders agree {agree:.1} dB"

@@ -5,8 +5,20 @@
 //! loose SNR bound. Skipped, saying so, only if ffmpeg (or its libopus) is not installed.
 
 use roomgate::media::codec::opus::{packet_units, OpusConfig, OpusDecoder, OpusEncoder};
-use std::path::PathBuf;
 use std::process::Command;
+
+#[path = "media_common/ffmpeg.rs"]
+mod ffmpeg_io;
+use ffmpeg_io::{ffmpeg, read_s16, write_s16};
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    ffmpeg_io::tmp("opus", name)
+}
+
+/// Best SNR over alignment lags up to 30 ms at 16 kHz (codec delay, pre-skip).
+fn snr(reference: &[i16], test: &[i16]) -> f64 {
+    ffmpeg_io::snr(reference, test, 480)
+}
 
 const RATE: f64 = 16000.0;
 /// The two tones of the reference signal, and one frequency that must stay absent.
@@ -19,23 +31,6 @@ fn ffmpeg_has_libopus() -> bool {
         .output()
         .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("libopus"))
         .unwrap_or(false)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("roomgate-opus-{}-{name}", std::process::id()))
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Two tones with a slow amplitude envelope, 2 s at 16 kHz.
@@ -51,23 +46,6 @@ fn reference() -> Vec<i16> {
         .collect()
 }
 
-fn write_s16(path: &PathBuf, pcm: &[i16], channels: usize) {
-    let bytes: Vec<u8> = pcm
-        .iter()
-        .flat_map(|s| std::iter::repeat_n(*s, channels))
-        .flat_map(|s| s.to_le_bytes())
-        .collect();
-    std::fs::write(path, bytes).expect("write temp file");
-}
-
-fn read_s16(path: &PathBuf) -> Vec<i16> {
-    std::fs::read(path)
-        .expect("read temp file")
-        .chunks_exact(2)
-        .map(|c| i16::from_le_bytes([c[0], c[1]]))
-        .collect()
-}
-
 /// Goertzel amplitude of `freq` in `x` (a full-scale sine of amplitude A gives about A).
 fn goertzel(x: &[i16], freq: f64) -> f64 {
     let c = 2.0 * (2.0 * std::f64::consts::PI * freq / RATE).cos();
@@ -79,26 +57,6 @@ fn goertzel(x: &[i16], freq: f64) -> f64 {
     }
     let power = s1 * s1 + s2 * s2 - c * s1 * s2;
     2.0 * power.max(0.0).sqrt() / x.len() as f64
-}
-
-/// Best SNR (dB) of `test` against `reference` over alignment lags up to 30 ms (codec delay,
-/// pre-skip), ignoring the first 100 ms.
-fn snr(reference: &[i16], test: &[i16]) -> f64 {
-    let skip = 1600;
-    let max_lag = 480;
-    let n = reference.len().min(test.len()) - skip - max_lag;
-    (0..max_lag)
-        .map(|lag| {
-            let (mut sig, mut noise) = (0.0f64, 0.0f64);
-            for i in skip..skip + n {
-                let r = reference[i] as f64;
-                let d = r - test[i + lag] as f64;
-                sig += r * r;
-                noise += d * d;
-            }
-            10.0 * (sig / noise.max(1.0)).log10()
-        })
-        .fold(f64::MIN, f64::max)
 }
 
 /// Checks the decoded signal carries both tones at about their level and not the absent one.
