@@ -7,7 +7,7 @@ use std::process::Command;
 
 #[path = "media_common/ffmpeg.rs"]
 mod ffmpeg_io;
-use ffmpeg_io::{ffmpeg, read_s16, snr, write_s16};
+use ffmpeg_io::{decode_to_s16, ffmpeg, snr, write_s16};
 
 fn tmp(name: &str) -> std::path::PathBuf {
     ffmpeg_io::tmp("g722", name)
@@ -77,18 +77,12 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
 
     // Both decoders on ffmpeg's bitstream agree.
     let their_decoded_raw = tmp("theirs-decoded.raw");
-    ffmpeg(&[
-        "-f",
-        "g722",
-        "-i",
-        theirs.to_str().expect("utf-8"),
-        "-f",
-        "s16le",
-        "-ar",
-        "16000",
-        their_decoded_raw.to_str().expect("utf-8"),
-    ]);
-    let their_decoded = read_s16(&their_decoded_raw);
+    let their_decoded = decode_to_s16(
+        &["-f", "g722"],
+        &theirs,
+        &["-ar", "16000"],
+        &their_decoded_raw,
+    );
     let agree = snr(&their_decoded, &ours_decoded, 64);
     assert!(agree > 40.0, "decoders disagree: {agree:.1} dB");
 
@@ -110,18 +104,8 @@ fn g722_interoperates_with_ffmpeg_both_ways() {
     let ours = tmp("ours.g722");
     std::fs::write(&ours, &our_bits).expect("write");
     let decoded_raw = tmp("ours-decoded.raw");
-    ffmpeg(&[
-        "-f",
-        "g722",
-        "-i",
-        ours.to_str().expect("utf-8"),
-        "-f",
-        "s16le",
-        "-ar",
-        "16000",
-        decoded_raw.to_str().expect("utf-8"),
-    ]);
-    let s2 = snr(&pcm, &read_s16(&decoded_raw), 64);
+    let decoded = decode_to_s16(&["-f", "g722"], &ours, &["-ar", "16000"], &decoded_raw);
+    let s2 = snr(&pcm, &decoded, 64);
     assert!(s2 > 15.0, "ours→ffmpeg SNR {s2:.1} dB");
     eprintln!(
         "G.722 SNR: ffmpeg→ours {s1:.1} dB, ours→ffmpeg {s2:.1} dB, decoders agree {agree:.1} dB"

@@ -9,7 +9,10 @@ use std::process::Command;
 
 #[path = "media_common/ffmpeg.rs"]
 mod ffmpeg_io;
-use ffmpeg_io::{ffmpeg, read_s16, write_s16};
+use ffmpeg_io::{decode_to_s16, ffmpeg, write_s16};
+
+/// ffmpeg's decoder for Opus: libopus, the independent implementation.
+const LIBOPUS: &[&str] = &["-c:a", "libopus"];
 
 fn tmp(name: &str) -> std::path::PathBuf {
     ffmpeg_io::tmp("opus", name)
@@ -249,19 +252,9 @@ fn opus_interoperates_with_ffmpeg_libopus_both_ways() {
             // The same packets through libopus and through opus-rs, both at 48 kHz (libopus in
             // ffmpeg only outputs 48 kHz), agree closely.
             let decoded48 = tmp(&format!("theirs-{ms}-48k.raw"));
-            ffmpeg(&[
-                "-c:a",
-                "libopus",
-                "-i",
-                theirs.to_str().expect("utf-8"),
-                "-f",
-                "s16le",
-                "-ac",
-                "1",
-                decoded48.to_str().expect("utf-8"),
-            ]);
+            let theirs48 = decode_to_s16(LIBOPUS, &theirs, &["-ac", "1"], &decoded48);
             // ffmpeg drops the OpusHead pre-skip (RFC 7845 §4.2); ours keeps it, so ours lags.
-            let agree = snr(&read_s16(&decoded48), &decode48(audio));
+            let agree = snr(&theirs48, &decode48(audio));
             assert!(agree > 30.0, "{what}: decoders differ, {agree:.1} dB");
             report.push(format!(
                 "{what}: SNR {s:.1} dB, decoders agree {agree:.1} dB"
@@ -292,20 +285,7 @@ fn opus_interoperates_with_ffmpeg_libopus_both_ways() {
         let ours = tmp(&format!("ours-{fec}.opus"));
         std::fs::write(&ours, ogg_opus(&packets)).expect("write");
         let decoded = tmp(&format!("ours-{fec}.raw"));
-        ffmpeg(&[
-            "-c:a",
-            "libopus",
-            "-i",
-            ours.to_str().expect("utf-8"),
-            "-f",
-            "s16le",
-            "-ar",
-            "16000",
-            "-ac",
-            "1",
-            decoded.to_str().expect("utf-8"),
-        ]);
-        let theirs = read_s16(&decoded);
+        let theirs = decode_to_s16(LIBOPUS, &ours, &["-ar", "16000", "-ac", "1"], &decoded);
         assert!(
             theirs.len() + 320 >= pcm.len(),
             "{what}: {} samples",
@@ -317,18 +297,8 @@ fn opus_interoperates_with_ffmpeg_libopus_both_ways() {
         // Both decoders on our bitstream agree closely. libopus in ffmpeg always outputs
         // 48 kHz, so compare there: opus-rs decoding at 48 kHz against libopus, no resampler.
         let decoded48 = tmp(&format!("ours-{fec}-48k.raw"));
-        ffmpeg(&[
-            "-c:a",
-            "libopus",
-            "-i",
-            ours.to_str().expect("utf-8"),
-            "-f",
-            "s16le",
-            "-ac",
-            "1",
-            decoded48.to_str().expect("utf-8"),
-        ]);
-        let agree = snr(&decode48(&packets), &read_s16(&decoded48));
+        let theirs48 = decode_to_s16(LIBOPUS, &ours, &["-ac", "1"], &decoded48);
+        let agree = snr(&decode48(&packets), &theirs48);
         assert!(agree > 30.0, "{what}: decoders differ, {agree:.1} dB");
         let _ = std::fs::remove_file(decoded48);
         report.push(format!(

@@ -242,6 +242,10 @@ mod tests {
         }]
     }
 
+    fn req(method: &'static str, uri: &'static str, body: &'static [u8]) -> RequestLine<'static> {
+        RequestLine { method, uri, body }
+    }
+
     /// RFC 2617 §3.5's worked example (an HTTP GET, but the digest is the same arithmetic).
     #[test]
     fn rfc2617_example() {
@@ -251,11 +255,7 @@ mod tests {
         let a = authorize(
             &c,
             &any("Mufasa", "Circle Of Life"),
-            &RequestLine {
-                method: "GET",
-                uri: "/dir/index.html",
-                body: b"",
-            },
+            &req("GET", "/dir/index.html", b""),
             "0a4f113b",
             1,
         )
@@ -288,11 +288,7 @@ mod tests {
         let a = authorize(
             &c,
             &any("Mufasa", "Circle of Life"),
-            &RequestLine {
-                method: "GET",
-                uri: "/dir/index.html",
-                body: b"",
-            },
+            &req("GET", "/dir/index.html", b""),
             "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
             1,
         )
@@ -308,11 +304,7 @@ mod tests {
     #[test]
     fn no_qop() {
         let c = challenge("Digest realm=\"pbx\", nonce=\"abc\"");
-        let req = RequestLine {
-            method: "INVITE",
-            uri: "sip:room@127.0.0.1",
-            body: b"v=0\r\n",
-        };
+        let req = req("INVITE", "sip:room@127.0.0.1", b"v=0\r\n");
         let a = authorize(&c, &any("gw", "secret"), &req, "x", 1).unwrap();
         let ha1 = Algorithm::Md5.hex(&[b"gw", b"pbx", b"secret"]);
         let ha2 = Algorithm::Md5.hex(&[b"INVITE", b"sip:room@127.0.0.1"]);
@@ -324,11 +316,7 @@ mod tests {
     #[test]
     fn sess_and_auth_int_hash_what_they_say() {
         let c = challenge("Digest realm=\"r\", nonce=\"n\", algorithm=MD5-sess, qop=\"auth-int\"");
-        let req = RequestLine {
-            method: "INVITE",
-            uri: "sip:a@b",
-            body: b"v=0\r\n",
-        };
+        let req = req("INVITE", "sip:a@b", b"v=0\r\n");
         let a = authorize(&c, &any("u", "p"), &req, "cn", 2).unwrap();
         let ha1 = Algorithm::Md5.hex(&[b"u", b"r", b"p"]);
         let ha1 = Algorithm::Md5.hex(&[ha1.as_bytes(), b"n", b"cn"]);
@@ -360,11 +348,7 @@ mod tests {
                 password: "y".into(),
             },
         ];
-        let req = RequestLine {
-            method: "INVITE",
-            uri: "sip:a@b",
-            body: b"",
-        };
+        let req = req("INVITE", "sip:a@b", b"");
         let c = challenge("Digest realm=\"pbx\", nonce=\"n\"");
         let a = authorize(&c, &creds, &req, "c", 1).unwrap();
         assert_eq!(a.param("username").as_deref(), Some("gw"));
@@ -378,11 +362,7 @@ mod tests {
 
     #[test]
     fn unsupported_challenges_are_errors() {
-        let req = RequestLine {
-            method: "INVITE",
-            uri: "sip:a@b",
-            body: b"",
-        };
+        let req = req("INVITE", "sip:a@b", b"");
         let creds = any("u", "p");
         for (c, e) in [
             ("Basic realm=\"r\"", DigestError::NotDigest),

@@ -2,7 +2,7 @@
 //! it, raw s16le files in and out, and the SNR of one signal against another.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A scratch file for this test process.
@@ -22,6 +22,17 @@ pub fn ffmpeg(args: &[&str]) {
         "ffmpeg {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Has ffmpeg decode `input` (read with the `decoder` options, e.g. `["-f", "g722"]`) to raw
+/// s16le at `out` with the `format` options (e.g. `["-ar", "16000"]`), and returns it.
+pub fn decode_to_s16(decoder: &[&str], input: &Path, format: &[&str], out: &Path) -> Vec<i16> {
+    let mut args: Vec<&str> = decoder.to_vec();
+    args.extend(["-i", input.to_str().expect("utf-8 path"), "-f", "s16le"]);
+    args.extend_from_slice(format);
+    args.push(out.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
+    read_s16(&out.to_path_buf())
 }
 
 /// Writes mono `pcm` as raw s16le, each sample repeated on `channels` channels.
