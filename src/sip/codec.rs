@@ -299,18 +299,17 @@ fn parse_inner(b: Bytes, limits: &ParseLimits, mode: Transport) -> Result<Messag
             next = (lf2 + 1).min(s.len());
         }
         let line = &s[p..end];
-        let colon = line
-            .iter()
-            .position(|&c| c == b':')
-            .ok_or(ParseError::HeaderLine)?;
-        let name = &line[..colon];
-        let name = &name[..name
-            .iter()
-            .rposition(|&c| !lex::is_wsp(c))
-            .map_or(0, |k| k + 1)];
-        if name.is_empty() || !name.iter().all(|&c| lex::is_token(c)) {
+        // header-name = token, then HCOLON = *( SP / HTAB ) ":" SWS (§7.3.1, §25.1): one pass
+        // checks the name and finds the colon.
+        let n = lex::span_token(line);
+        let mut colon = n;
+        while colon < line.len() && lex::is_wsp(line[colon]) {
+            colon += 1;
+        }
+        if n == 0 || line.get(colon) != Some(&b':') {
             return Err(ParseError::HeaderLine);
         }
+        let name = &line[..n];
         let raw = &line[colon + 1..];
         let value = if folded {
             unfold(raw)

@@ -37,6 +37,14 @@ impl BytesStr {
     pub fn as_bytes(&self) -> &Bytes {
         &self.0
     }
+    /// The zero-copy `BytesStr` of `s`, which must be a slice of `self` (panics otherwise).
+    #[inline]
+    pub fn slice_ref(&self, s: &str) -> BytesStr {
+        if s.is_empty() {
+            return BytesStr::default();
+        }
+        BytesStr(self.0.slice_ref(s.as_bytes()))
+    }
     pub fn into_bytes(self) -> Bytes {
         self.0
     }
@@ -329,11 +337,14 @@ impl HeaderName {
 
     /// Like [`HeaderName::from_bytes`] but an extension name shares `src` (`b` must be a
     /// slice of `src`). The parser's hot path: no allocation, no table scan.
+    #[inline]
     pub fn from_shared(src: &Bytes, b: &[u8]) -> HeaderName {
         HeaderName::known(b)
             .unwrap_or_else(|| HeaderName::Other(crate::sip::header::lex::sub(src, b)))
     }
 
+    // Inlined: returned through memory, the 40-byte Option stalls store forwarding in the caller.
+    #[inline(always)]
     fn known(b: &[u8]) -> Option<HeaderName> {
         // Dispatch on length and first letter, then one case-insensitive compare: this runs for
         // every header line of every message.
@@ -561,29 +572,40 @@ use crate::sip::header::{
 use crate::sip::uri::Uri;
 
 impl Headers {
-    /// The only value of a single-valued header: `Ok(None)` when absent, `Multiple` when
+    /// The only raw value of a single-valued header: `Ok(None)` when absent, `Multiple` when
     /// repeated (RFC 4475 §3.3.8 asks for a 400 then).
+    #[inline]
+    fn single_value<'a>(&'a self, name: &'a HeaderName) -> Result<Option<&'a Bytes>, HeaderError> {
+        let mut it = self.get_all(name);
+        let v = it.next();
+        if v.is_some() && it.next().is_some() {
+            return Err(HeaderError::Multiple(name.static_name()));
+        }
+        Ok(v)
+    }
+
+    /// The typed value of a single-valued header; `Ok(None)` when absent.
     #[inline]
     pub fn typed_single<T: TypedHeader>(
         &self,
         name: &HeaderName,
     ) -> Result<Option<T>, HeaderError> {
-        let label = name.static_name();
-        let mut it = self.get_all(name);
-        let Some(v) = it.next() else {
-            return Ok(None);
-        };
-        if it.next().is_some() {
-            return Err(HeaderError::Multiple(label));
+        match self.single_value(name)? {
+            Some(v) => T::parse(v)
+                .map(Some)
+                .map_err(|e| e.relabel(name.static_name())),
+            None => Ok(None),
         }
-        T::parse(v).map(Some).map_err(|e| e.relabel(label))
     }
 
-    /// A mandatory single-valued header.
+    /// A mandatory single-valued header. (Not `typed_single` + `ok_or`: the typed value is
+    /// returned straight from its parser, without moving it through an `Option`.)
     #[inline]
     pub fn typed_required<T: TypedHeader>(&self, name: &HeaderName) -> Result<T, HeaderError> {
-        self.typed_single(name)?
-            .ok_or(HeaderError::Missing(name.static_name()))
+        let v = self
+            .single_value(name)?
+            .ok_or(HeaderError::Missing(name.static_name()))?;
+        T::parse(v).map_err(|e| e.relabel(name.static_name()))
     }
 
     /// Every element of a list header, across all its lines, in order.

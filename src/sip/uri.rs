@@ -13,7 +13,7 @@ use std::str::FromStr;
 use bytes::Bytes;
 
 use crate::sip::header::lex::{self, is_lws, sub_str};
-use crate::sip::header::{Param, Params};
+use crate::sip::header::{ParamRef, Params};
 use crate::sip::message::BytesStr;
 
 /// What was wrong with a URI or name-addr; allocation-free.
@@ -228,7 +228,7 @@ impl fmt::Display for SipUri {
         write!(f, "{}", self.params)?;
         for (k, h) in self.headers.iter().enumerate() {
             f.write_str(if k == 0 { "?" } else { "&" })?;
-            write!(f, "{}={}", h.name, h.value.as_deref().unwrap_or(""))?;
+            write!(f, "{}={}", h.name, h.value.unwrap_or(""))?;
         }
         Ok(())
     }
@@ -270,12 +270,12 @@ fn ieq_unescaped(a: &str, b: &str) -> bool {
     unescape(a.as_bytes()).eq_ignore_ascii_case(&unescape(b.as_bytes()))
 }
 
-fn find_param<'a>(ps: &'a Params, name: &str) -> Option<&'a Param> {
-    ps.iter().find(|p| ieq_unescaped(&p.name, name))
+fn find_param<'a>(ps: &'a Params, name: &str) -> Option<ParamRef<'a>> {
+    ps.iter().find(|p| ieq_unescaped(p.name, name))
 }
 
-fn param_values_eq(a: &Param, b: &Param) -> bool {
-    match (&a.value, &b.value) {
+fn param_values_eq(a: ParamRef<'_>, b: ParamRef<'_>) -> bool {
+    match (a.value, b.value) {
         (None, None) => true,
         (Some(x), Some(y)) => ieq_unescaped(x, y),
         _ => false,
@@ -295,19 +295,20 @@ fn sip_params_eq(a: &Params, b: &Params) -> bool {
     // A name repeated against §19.1.1 counts once (its first occurrence), on both sides, so
     // equality stays reflexive (found by the sip_message fuzz target).
     a.iter()
-        .filter(|p| find_param(a, &p.name).is_some_and(|first| std::ptr::eq(first, *p)))
-        .all(|p| match find_param(b, &p.name) {
+        .enumerate()
+        .filter(|&(k, p)| a.iter().position(|q| ieq_unescaped(q.name, p.name)) == Some(k))
+        .all(|(_, p)| match find_param(b, p.name) {
             Some(q) => param_values_eq(p, q),
             None => true,
         })
 }
 
 fn headers_eq(a: &Params, b: &Params) -> bool {
-    let value = |p: &Param| unescape(p.value.as_deref().unwrap_or("").as_bytes()).into_owned();
+    let value = |p: ParamRef<'_>| unescape(p.value.unwrap_or("").as_bytes()).into_owned();
     a.len() == b.len()
         && a.iter().all(|h| {
             b.iter()
-                .any(|g| ieq_unescaped(&g.name, &h.name) && value(g) == value(h))
+                .any(|g| ieq_unescaped(g.name, h.name) && value(g) == value(h))
         })
 }
 
@@ -339,8 +340,8 @@ impl PartialEq for TelUri {
         digits(&self.number) == digits(&o.number)
             && self.params.len() == o.params.len()
             && self.params.iter().all(|p| {
-                let p = find_param(&self.params, &p.name).expect("p is in self");
-                find_param(&o.params, &p.name).is_some_and(|q| param_values_eq(p, q))
+                let p = find_param(&self.params, p.name).expect("p is in self");
+                find_param(&o.params, p.name).is_some_and(|q| param_values_eq(p, q))
             })
     }
 }
@@ -372,10 +373,6 @@ const PARAM: [bool; 256] = lex::class(b"-_.!~*'()%[]/:&+$", true);
 const HNV: [bool; 256] = lex::class(b"-_.!~*'()%[]/?:+$", true);
 const HOST: [bool; 256] = lex::class(b"-.", true);
 
-#[inline]
-fn is_param_char(c: u8) -> bool {
-    PARAM[c as usize]
-}
 #[inline]
 fn is_hnv_char(c: u8) -> bool {
     HNV[c as usize]
@@ -433,34 +430,28 @@ pub(crate) fn parse_host<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Host, &'a [u8]
 }
 
 #[inline]
-fn uri_params<'a>(src: &Bytes, mut s: &'a [u8], params: &mut Params) -> Result<&'a [u8], UriError> {
-    while s.first() == Some(&b';') {
-        let n = s[1..]
-            .iter()
-            .position(|&c| !is_param_char(c))
-            .unwrap_or(s.len() - 1);
+fn uri_params<'a>(src: &Bytes, s: &'a [u8], params: &mut Params) -> Result<&'a [u8], UriError> {
+    let mut rest = s;
+    while rest.first() == Some(&b';') {
+        let n = lex::span(&rest[1..], &PARAM);
         if n == 0 {
             return Err(UriError::Param);
         }
-        let name = sub_str(src, &s[1..1 + n]).ok_or(UriError::Utf8)?;
-        s = &s[1 + n..];
-        let value = if s.first() == Some(&b'=') {
-            let m = s[1..]
-                .iter()
-                .position(|&c| !is_param_char(c))
-                .unwrap_or(s.len() - 1);
+        rest = &rest[1 + n..];
+        if rest.first() == Some(&b'=') {
+            let m = lex::span(&rest[1..], &PARAM);
             if m == 0 {
                 return Err(UriError::Param);
             }
-            let v = sub_str(src, &s[1..1 + m]).ok_or(UriError::Utf8)?;
-            s = &s[1 + m..];
-            Some(v)
-        } else {
-            None
-        };
-        params.push(name, value);
+            rest = &rest[1 + m..];
+        }
     }
-    Ok(s)
+    let text = &s[..s.len() - rest.len()];
+    if !text.is_empty() {
+        // PARAM is ASCII only.
+        *params = Params::from_checked(BytesStr::from_ascii(lex::sub(src, text)));
+    }
+    Ok(rest)
 }
 
 #[inline]
@@ -493,7 +484,7 @@ fn uri_headers<'a>(
     }
 }
 
-#[inline]
+#[inline(always)]
 fn parse_sip<'a>(
     src: &Bytes,
     s: &'a [u8],
@@ -558,7 +549,7 @@ fn parse_sip<'a>(
 
 /// Parses a URI at the start of `s`. With `addr_spec`, the URI ends where header parameters
 /// (`;`), a list separator or white space begin; otherwise `s` is the whole URI.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_uri<'a>(
     src: &Bytes,
     s: &'a [u8],
@@ -649,7 +640,7 @@ impl NameAddr {
     }
 
     /// Parses a name-addr / addr-spec at the start of `s`, returning the rest (header params).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse_in<'a>(src: &Bytes, s: &'a [u8]) -> Result<(NameAddr, &'a [u8]), UriError> {
         let s = lex::lws(s);
         let (display, s) = match s.first() {

@@ -45,7 +45,7 @@ impl AddressHeader {
         super::parse_comma_list::<AddressHeader>(value, label).map_err(|e| e.relabel(label))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse_inner(value: &Bytes) -> Result<Self, ()> {
         let (addr, rest) = NameAddr::parse_in(value, value).map_err(|_| ())?;
         let (params, rest) = lex::params(value, rest)?;
@@ -57,6 +57,7 @@ impl AddressHeader {
 }
 
 impl TypedHeader for AddressHeader {
+    #[inline(always)]
     fn parse(value: &Bytes) -> Result<Self, HeaderError> {
         Self::parse_inner(value).map_err(|_| HeaderError::Malformed("From/To"))
     }

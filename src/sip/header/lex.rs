@@ -6,7 +6,7 @@ use bytes::Bytes;
 use nom::bytes::complete::take_while1;
 use nom::{IResult, Parser};
 
-use super::{Param, Params};
+use super::{ParamRef, Params};
 use crate::sip::message::BytesStr;
 
 /// A 256-entry class table: one load per byte on the hot paths instead of a chain of
@@ -35,6 +35,12 @@ const GEN_VALUE: [bool; 256] = class(b"-.!%*_+`'~:[]", true);
 #[inline]
 pub fn is_token(c: u8) -> bool {
     TOKEN[c as usize]
+}
+
+/// Length of the `token` at the start of `s`.
+#[inline]
+pub fn span_token(s: &[u8]) -> usize {
+    span(s, &TOKEN)
 }
 
 /// `word` characters (Call-ID, §25.1).
@@ -227,42 +233,94 @@ fn interned(s: &[u8]) -> Option<&'static str> {
 
 /// `*( SEMI generic-param )` with LWS allowed around `;` and `=` (§7.3.1, §25.1). Returns the
 /// params and the rest of the input (starting at the first byte that is not part of them).
+/// The params keep the checked text whole (see [`Params`]).
 #[inline]
-pub fn params<'a>(src: &Bytes, mut i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
-    let mut out = Params::default();
+pub fn params<'a>(src: &Bytes, i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
+    let mut rest = i;
     loop {
-        let j = lws(i);
+        let j = lws(rest);
         if j.first() != Some(&b';') {
-            return Ok((out, i));
+            break;
         }
         let j = lws(&j[1..]);
         let n = span(j, &TOKEN);
         if n == 0 {
             return Err(());
         }
-        let (name, j) = j.split_at(n);
+        let j = &j[n..];
         let k = lws(j);
-        let (rest, value) = if k.first() == Some(&b'=') {
+        rest = if k.first() == Some(&b'=') {
             let k = lws(&k[1..]);
-            let (k, v) = if k.first() == Some(&b'"') {
-                quoted_string(k).map_err(|_| ())?
+            if k.first() == Some(&b'"') {
+                quoted_string(k).map_err(|_| ())?.0
             } else {
                 let m = span(k, &GEN_VALUE);
                 if m == 0 {
                     return Err(());
                 }
-                (&k[m..], &k[..m])
-            };
-            (k, Some(sub_str(src, v).ok_or(())?))
+                &k[m..]
+            }
         } else {
-            (j, None)
+            j
         };
-        out.push_param(Param {
-            name: sub_str(src, name).ok_or(())?,
-            value,
-        });
-        i = rest;
     }
+    let text = &i[..i.len() - rest.len()];
+    if text.is_empty() {
+        return Ok((Params::new(), rest));
+    }
+    // Quoted strings may carry UTF-8; everything else is ASCII by the grammar.
+    let text = if text.is_ascii() {
+        BytesStr::from_ascii(sub(src, text))
+    } else {
+        BytesStr::from_utf8(sub(src, text)).map_err(|_| ())?
+    };
+    Ok((Params::from_checked(text), rest))
+}
+
+/// The next parameter of text already checked as header params ([`params`]) or URI params
+/// (§19.1.1), and the text after it. Both grammars keep `;`, `=` and white space out of names
+/// and unquoted values, which is all this scan needs.
+#[inline]
+pub(crate) fn next_checked_param(text: &str) -> Option<(ParamRef<'_>, &str)> {
+    let b = text.as_bytes();
+    let skip = |mut k: usize| {
+        while k < b.len() && is_lws(b[k]) {
+            k += 1;
+        }
+        k
+    };
+    let ends = |c: u8| is_lws(c) || c == b';' || c == b'=';
+    let k = skip(0);
+    if b.get(k) != Some(&b';') {
+        return None;
+    }
+    let n0 = skip(k + 1);
+    let mut n1 = n0;
+    while n1 < b.len() && !ends(b[n1]) {
+        n1 += 1;
+    }
+    let eq = skip(n1);
+    let (value, end) = if b.get(eq) == Some(&b'=') {
+        let v0 = skip(eq + 1);
+        let v1 = match quoted_string(&b[v0..]) {
+            Ok((rest, _)) => b.len() - rest.len(),
+            Err(_) => {
+                let mut v1 = v0;
+                while v1 < b.len() && !ends(b[v1]) {
+                    v1 += 1;
+                }
+                v1
+            }
+        };
+        (Some(&text[v0..v1]), v1)
+    } else {
+        (None, n1)
+    };
+    let p = ParamRef {
+        name: &text[n0..n1],
+        value,
+    };
+    Some((p, &text[end..]))
 }
 
 /// Splits a comma-separated header value (§7.3.1) outside quoted strings and angle brackets.

@@ -113,7 +113,7 @@ impl Via {
     pub fn rport(&self) -> Option<Option<u16>> {
         self.params
             .get("rport")
-            .map(|p| p.value.as_deref().and_then(|v| v.parse().ok()))
+            .map(|p| p.value.and_then(|v| v.parse().ok()))
     }
     pub fn maddr(&self) -> Option<&str> {
         self.params.value("maddr")
