@@ -10,7 +10,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{assert_sipp_ok, free_port, sipp, Roomgate};
+use support::{assert_sipp_ok, free_media_port, free_port, sipp, Roomgate};
 
 fn get(rg: &Roomgate, path: &str) -> Value {
     let (status, text) = rg.api("GET", path, None);
@@ -64,7 +64,7 @@ fn ended_records_survive_and_open_ones_are_interrupted() {
         .arg(&scen)
         .arg(format!("127.0.0.1:{}", rg.sip_port))
         .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-        .args(["-mp", &free_port().to_string()])
+        .args(["-mp", &free_media_port().to_string()])
         .args([
             "-t", "u1", "-s", "1000", "-m", "2", "-l", "2", "-d", "60000",
         ])

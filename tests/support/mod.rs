@@ -28,6 +28,21 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A base port for SIPp's `-mp`: SIPp binds four UDP ports from it (audio RTP and RTCP, video
+/// RTP and RTCP), so all four must be free, not just the first.
+pub fn free_media_port() -> u16 {
+    loop {
+        let base = free_port();
+        let rest: Vec<_> = (1..4)
+            .filter_map(|k| base.checked_add(k))
+            .filter_map(|p| UdpSocket::bind(("127.0.0.1", p)).ok())
+            .collect();
+        if rest.len() == 3 {
+            return base;
+        }
+    }
+}
+
 pub struct Roomgate {
     child: Option<Child>,
     pub sip_port: u16,
@@ -190,27 +205,39 @@ fn dechunk(mut s: &str) -> String {
 }
 
 /// Runs one SIPp scenario from fixtures/sipp against roomgate and returns its output.
-/// Bounded: one call unless `extra` says otherwise, and a global timeout.
+/// Bounded: one call unless `extra` says otherwise, and a global timeout. A run that could not
+/// bind its own ports (another test took one between our check and SIPp's bind) is retried
+/// on fresh ports: nothing was sent yet.
 pub fn sipp(rg: &Roomgate, scenario: &str, transport: &str, extra: &[&str]) -> Output {
     let scen = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/sipp")
         .join(scenario);
-    let local = free_port();
-    let media = free_port();
-    Command::new("sipp")
-        .arg("-sf")
-        .arg(&scen)
-        .arg(format!("127.0.0.1:{}", rg.sip_port))
-        .args(["-i", "127.0.0.1", "-p", &local.to_string()])
-        .args(["-mp", &media.to_string()])
-        .args(["-t", transport, "-s", "1000", "-m", "1", "-d", "500"])
-        .args(["-timeout", "60s", "-timeout_error", "-nostdin"])
-        .args(["-trace_err", "-error_file"])
-        .arg(rg.dir.join(format!("{scenario}-{local}.errors")))
-        .args(extra)
-        .stdin(Stdio::null())
-        .output()
-        .expect("sipp runs (apt-get install sip-tester)")
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let local = free_port();
+        let errors = rg.dir.join(format!("{scenario}-{local}.errors"));
+        let out = Command::new("sipp")
+            .arg("-sf")
+            .arg(&scen)
+            .arg(format!("127.0.0.1:{}", rg.sip_port))
+            .args(["-i", "127.0.0.1", "-p", &local.to_string()])
+            .args(["-mp", &free_media_port().to_string()])
+            .args(["-t", transport, "-s", "1000", "-m", "1", "-d", "500"])
+            .args(["-timeout", "60s", "-timeout_error", "-nostdin"])
+            .args(["-trace_err", "-error_file"])
+            .arg(&errors)
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .expect("sipp runs (apt-get install sip-tester)");
+        let bind_failed = !out.status.success()
+            && std::fs::read_to_string(&errors).is_ok_and(|e| e.contains("Unable to bind"));
+        if !bind_failed || attempt == 3 {
+            return out;
+        }
+        let _ = std::fs::remove_file(&errors);
+    }
 }
 
 /// Asserts that a SIPp run completed its calls without failure, showing why if not.
@@ -245,7 +272,7 @@ pub fn scenario(name: &str) -> PathBuf {
 /// e.g. end the meeting through the API); wait with [`wait_sipp`].
 pub fn sipp_spawn(rg: &Roomgate, scenario_name: &str, transport: &str, extra: &[&str]) -> Child {
     let local = free_port();
-    let media = free_port();
+    let media = free_media_port();
     Command::new("sipp")
         .arg("-sf")
         .arg(scenario(scenario_name))
