@@ -3,7 +3,7 @@
 
 use super::timer::{Timer, TimerConfig, TimerTable};
 use super::{wire, Event, Outbox, Peer, TransactionError, TransactionId, Transmit};
-use crate::sip::message::{Message, Request, Response, StatusCode};
+use crate::sip::message::{HeaderName, Headers, Message, Request, Response, StatusCode};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -91,14 +91,20 @@ impl ServerInvite {
         }
         self.timers.stop(Timer::Trying);
         out.transmit(Transmit::new(self.peer, bytes.clone()));
-        self.last_response = Some(bytes);
         if status.is_provisional() {
+            self.last_response = Some(bytes);
             return Ok(());
         }
+        // The transaction lives 64*T1 more only to absorb retransmissions and match a late
+        // CANCEL: keep just what that needs, and let the received datagram go.
+        self.request = keep_for_matching(&self.request);
         if status.is_success() {
+            // The UA core retransmits the 2xx itself (§13.3.1.4): nothing for us to resend.
+            self.last_response = None;
             self.state = State::Accepted;
             self.timers.set(Timer::L, now + cfg.t1x64());
         } else {
+            self.last_response = Some(bytes);
             self.state = State::Completed;
             if !self.peer.transport.is_reliable() {
                 self.retransmit_interval = cfg.t1;
@@ -149,5 +155,23 @@ impl ServerInvite {
     fn terminate(&mut self) {
         self.state = State::Terminated;
         self.timers.stop_all();
+    }
+}
+
+/// The parts of an INVITE that CANCEL matching reads after the final response (the RFC 2543
+/// fallback of §9.2 compares Request-URI, top Via, Call-ID and CSeq), copied out of the
+/// received buffer.
+fn keep_for_matching(r: &Request) -> Request {
+    let mut headers = Headers::with_capacity(3);
+    for name in [HeaderName::Via, HeaderName::CallId, HeaderName::CSeq] {
+        if let Some(v) = r.headers.get(&name) {
+            headers.push(name, Bytes::copy_from_slice(v));
+        }
+    }
+    Request {
+        method: r.method.clone(),
+        uri: Bytes::copy_from_slice(&r.uri),
+        headers,
+        body: Bytes::new(),
     }
 }

@@ -351,6 +351,35 @@ fn cancel_finds_its_invite() {
     }
 }
 
+#[test]
+fn after_the_final_response_a_cancel_still_finds_its_invite() {
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new(TimerConfig::default());
+    for (branch, code) in [
+        ("z9hG4bKlate", 200),
+        ("legacy-late", 486),
+        ("legacy-ok", 200),
+    ] {
+        let inv = request(Method::Invite, branch, Transport::Udp);
+        let id = new_server(&mut l, t0, &inv, Transport::Udp);
+        l.send_response(t0, id, response(&inv, code)).unwrap();
+        drain(&mut l);
+        // Only the matching fields are kept past the final response; the body and the rest
+        // of the received message are let go.
+        let kept = l.invite_request(id).expect("the transaction lives on");
+        assert_eq!(kept.headers.len(), 3);
+        assert!(kept.body.is_empty());
+        let cancel = request(Method::Cancel, branch, Transport::Udp);
+        l.handle_request(t0, cancel, peer(Transport::Udp)).unwrap();
+        let (_, ev) = drain(&mut l);
+        let Event::Request { request, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(l.find_cancelled_invite(request), Some(id), "{branch}");
+        assert!(!l.invite_is_proceeding(id));
+    }
+}
+
 fn request_with_branch(m: Method, b: &str) -> Request {
     request(m, b, Transport::Udp)
 }
