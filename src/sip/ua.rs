@@ -76,7 +76,7 @@
 use crate::sip::dialog::{Dialog, DialogId, Refresher, SessionTimer, SessionTimerConfig};
 use crate::sip::digest::{self, Credential};
 use crate::sip::header::AuthHeader;
-use crate::sip::message::{HeaderName, Message, Method, Request, Response, StatusCode};
+use crate::sip::message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 use crate::sip::transaction::{
     self, wire, Event, Peer, TimerConfig, TransactionError, TransactionId, TransactionLayer,
     Transmit, Transport,
@@ -607,16 +607,7 @@ impl UserAgent {
         }
         if status.is_success() {
             resp.headers.push(HeaderName::Allow, ALLOW);
-            resp.headers
-                .push(HeaderName::Supported, SUPPORTED.join(", "));
-            if let Some(st) = c.negotiated {
-                resp.headers
-                    .push(HeaderName::SessionExpires, st.header_as_uas());
-                if st.refresher == Refresher::Them {
-                    // RFC 4028 §9: the UAC must know it is the refresher.
-                    resp.headers.push(HeaderName::Require, "timer");
-                }
-            }
+            push_session_timer(&mut resp.headers, c.negotiated);
         }
         apply_reply(&mut resp, &reply);
         let dest = self.response_dest(&c.invite, c.source);
@@ -821,15 +812,7 @@ impl UserAgent {
         let mut resp = self.response(&offer.request, status, None);
         if status.is_success() {
             resp.headers.push(HeaderName::Contact, self.contact(source));
-            resp.headers
-                .push(HeaderName::Supported, SUPPORTED.join(", "));
-            if let Some(st) = offer.session {
-                resp.headers
-                    .push(HeaderName::SessionExpires, st.header_as_uas());
-                if st.refresher == Refresher::Them {
-                    resp.headers.push(HeaderName::Require, "timer");
-                }
-            }
+            push_session_timer(&mut resp.headers, offer.session);
         }
         apply_reply(&mut resp, &reply);
         self.layer.send_response(now, offer.txn, resp.clone())?;
@@ -2099,6 +2082,19 @@ impl UserAgent {
             if let Some(at) = next {
                 self.deadlines.push(Reverse((at, h)));
             }
+        }
+    }
+}
+
+/// What a 2xx that sets up or refreshes the session says about timers: Supported, and for a
+/// negotiated session timer its Session-Expires, with `Require: timer` when the peer is the
+/// refresher (RFC 4028 §9: the UAC must know it refreshes).
+fn push_session_timer(headers: &mut Headers, session: Option<SessionTimer>) {
+    headers.push(HeaderName::Supported, SUPPORTED.join(", "));
+    if let Some(st) = session {
+        headers.push(HeaderName::SessionExpires, st.header_as_uas());
+        if st.refresher == Refresher::Them {
+            headers.push(HeaderName::Require, "timer");
         }
     }
 }
