@@ -378,6 +378,12 @@ fn is_hnv_char(c: u8) -> bool {
     HNV[c as usize]
 }
 
+/// A slice of characters from one of the ASCII classes above (USER, PASSWORD, HOST).
+#[inline]
+fn ascii(src: &Bytes, s: &[u8]) -> BytesStr {
+    BytesStr::from_ascii(lex::sub(src, s))
+}
+
 /// A port: 1 to 5 digits that fit in u16.
 #[inline]
 pub(crate) fn parse_port(d: &[u8]) -> Option<u16> {
@@ -423,10 +429,7 @@ pub(crate) fn parse_host<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Host, &'a [u8]
     if let Some(a) = parse_ipv4(name) {
         return Ok((Host::V4(a), &s[n..]));
     }
-    Ok((
-        Host::Name(sub_str(src, name).ok_or(UriError::Utf8)?),
-        &s[n..],
-    ))
+    Ok((Host::Name(ascii(src, name)), &s[n..]))
 }
 
 #[inline]
@@ -491,28 +494,32 @@ fn parse_sip<'a>(
     secure: bool,
     addr_spec: bool,
 ) -> Result<(SipUri, &'a [u8]), UriError> {
-    let stop = s
-        .iter()
-        .position(|&c| is_lws(c) || c == b'<' || c == b'>' || c == b'"')
-        .unwrap_or(s.len());
     let (mut user, mut password) = (None, None);
     let mut s = s;
-    if let Some(at) = s[..stop].iter().position(|&c| c == b'@') {
+    // Userinfo ends at an `@` that comes before any white space, bracket or quote (the host
+    // part has no `@`); one pass finds it.
+    let at = s
+        .iter()
+        .position(|&c| c == b'@' || is_lws(c) || matches!(c, b'<' | b'>' | b'"'));
+    if let Some(at) = at.filter(|&k| s[k] == b'@') {
         let userinfo = &s[..at];
-        let (u, p) = match userinfo.iter().position(|&c| c == b':') {
-            Some(k) => (&userinfo[..k], Some(&userinfo[k + 1..])),
-            None => (userinfo, None),
-        };
-        if u.is_empty() || lex::span(u, &USER) != u.len() {
+        // USER has no `:`, so the span ends at the password or at a bad character.
+        let n = lex::span(userinfo, &USER);
+        if n == 0 {
             return Err(UriError::User);
         }
-        user = Some(sub_str(src, u).ok_or(UriError::Utf8)?);
-        if let Some(p) = p {
-            if lex::span(p, &PASSWORD) != p.len() {
-                return Err(UriError::User);
+        match userinfo.get(n) {
+            None => {}
+            Some(b':') => {
+                let p = &userinfo[n + 1..];
+                if lex::span(p, &PASSWORD) != p.len() {
+                    return Err(UriError::User);
+                }
+                password = Some(ascii(src, p));
             }
-            password = Some(sub_str(src, p).ok_or(UriError::Utf8)?);
+            Some(_) => return Err(UriError::User),
         }
+        user = Some(ascii(src, &userinfo[..n]));
         s = &s[at + 1..];
     }
     let (host, mut s) = parse_host(src, s)?;
@@ -670,15 +677,15 @@ impl NameAddr {
         if s.first() != Some(&b'<') {
             return Err(UriError::Brackets);
         }
-        let close = s
+        // The closing bracket, with no white space before it (RFC 4475 §3.1.2.14).
+        let close = 1 + s[1..]
             .iter()
-            .position(|&c| c == b'>')
+            .position(|&c| c == b'>' || is_lws(c))
             .ok_or(UriError::Brackets)?;
-        let inner = &s[1..close];
-        // No white space inside the brackets (RFC 4475 §3.1.2.14).
-        if inner.iter().any(|&c| is_lws(c)) {
+        if s[close] != b'>' {
             return Err(UriError::Brackets);
         }
+        let inner = &s[1..close];
         let (uri, rest) = parse_uri(src, inner, false)?;
         if !rest.is_empty() {
             return Err(UriError::Trailing);

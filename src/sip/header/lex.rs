@@ -30,6 +30,7 @@ pub(crate) const fn class(extra: &[u8], alnum: bool) -> [bool; 256] {
 const TOKEN: [bool; 256] = class(b"-.!%*_+`'~", true);
 const WORD: [bool; 256] = class(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
 const GEN_VALUE: [bool; 256] = class(b"-.!%*_+`'~:[]", true);
+const DIGIT: [bool; 256] = class(b"0123456789", false);
 
 /// `token` characters (RFC 3261 §25.1).
 #[inline]
@@ -82,14 +83,27 @@ pub fn trim(i: &[u8]) -> &[u8] {
     &i[..n]
 }
 
+/// `token` (`take_while1` by the class table, without nom's parser machinery: this runs for
+/// every Via, CSeq and option tag).
 #[inline]
 pub fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(is_token).parse(i)
+    split_nonempty(i, span(i, &TOKEN))
 }
 
 #[inline]
 pub fn digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(|c: u8| c.is_ascii_digit()).parse(i)
+    split_nonempty(i, span(i, &DIGIT))
+}
+
+#[inline]
+fn split_nonempty(i: &[u8], n: usize) -> IResult<&[u8], &[u8]> {
+    if n == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        )));
+    }
+    Ok((&i[n..], &i[..n]))
 }
 
 /// A decimal number that must fit in `u32` (delta-seconds, CSeq, Content-Length…).
@@ -201,32 +215,16 @@ pub fn sub_str(src: &Bytes, s: &[u8]) -> Option<BytesStr> {
 
 #[inline]
 fn interned(s: &[u8]) -> Option<&'static str> {
+    // Values that recur in every message of their kind (Via version, Reason protocol,
+    // Content-Type, option tags). Parameters do not come here: they stay in place.
     Some(match s {
-        b"branch" => "branch",
-        b"tag" => "tag",
-        b"rport" => "rport",
-        b"received" => "received",
-        b"lr" => "lr",
-        b"transport" => "transport",
-        b"user" => "user",
-        b"phone" => "phone",
-        b"maddr" => "maddr",
-        b"ttl" => "ttl",
-        b"expires" => "expires",
-        b"q" => "q",
         b"2.0" => "2.0",
-        b"UDP" => "UDP",
-        b"TCP" => "TCP",
-        b"TLS" => "TLS",
-        b"udp" => "udp",
-        b"tcp" => "tcp",
-        b"tls" => "tls",
-        b"refresher" => "refresher",
-        b"uac" => "uac",
-        b"uas" => "uas",
-        b"cause" => "cause",
-        b"text" => "text",
         b"SIP" => "SIP",
+        b"Q.850" => "Q.850",
+        b"application" => "application",
+        b"sdp" => "sdp",
+        b"timer" => "timer",
+        b"100rel" => "100rel",
         _ => return None,
     })
 }
@@ -237,6 +235,7 @@ fn interned(s: &[u8]) -> Option<&'static str> {
 #[inline]
 pub fn params<'a>(src: &Bytes, i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
     let mut rest = i;
+    let mut quoted = false;
     loop {
         let j = lws(rest);
         if j.first() != Some(&b';') {
@@ -252,6 +251,7 @@ pub fn params<'a>(src: &Bytes, i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
         rest = if k.first() == Some(&b'=') {
             let k = lws(&k[1..]);
             if k.first() == Some(&b'"') {
+                quoted = true;
                 quoted_string(k).map_err(|_| ())?.0
             } else {
                 let m = span(k, &GEN_VALUE);
@@ -269,7 +269,7 @@ pub fn params<'a>(src: &Bytes, i: &'a [u8]) -> Result<(Params, &'a [u8]), ()> {
         return Ok((Params::new(), rest));
     }
     // Quoted strings may carry UTF-8; everything else is ASCII by the grammar.
-    let text = if text.is_ascii() {
+    let text = if !quoted || text.is_ascii() {
         BytesStr::from_ascii(sub(src, text))
     } else {
         BytesStr::from_utf8(sub(src, text)).map_err(|_| ())?

@@ -143,7 +143,7 @@ fn parse_via(src: &Bytes) -> Result<Via, ()> {
 
 /// The top Via of a raw value without splitting the list first: parses one via-parm and
 /// checks that the rest is empty or the next list element (RFC 3261 §7.3.1).
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_first(value: &Bytes) -> Result<Via, HeaderError> {
     let err = HeaderError::Malformed(NAME);
     let (via, rest) = parse_via_prefix(value, value).map_err(|_| err)?;
@@ -153,7 +153,7 @@ pub(crate) fn parse_first(value: &Bytes) -> Result<Via, HeaderError> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn parse_via_prefix<'a>(src: &Bytes, s: &'a [u8]) -> Result<(Via, &'a [u8]), ()> {
     let s = lex::lws(s);
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS.
