@@ -193,6 +193,10 @@ pub struct SipConfig {
     /// A message that started arriving on TCP must be complete within this (slowloris).
     /// Default 10.
     pub message_timeout_s: u32,
+    /// Most server transactions outside a dialog alive at once (new calls, OPTIONS pings…;
+    /// each lives up to 32 s for retransmissions); past it new ones get 503 with Retry-After
+    /// while established calls are still served. Default 65,536 (a minute of 1,000 calls/s).
+    pub max_out_of_dialog_transactions: u32,
     /// Accounts for answering digest challenges (401/407) to dial-out INVITEs. Default none.
     pub credentials: Vec<SipCredential>,
 }
@@ -335,6 +339,7 @@ impl Default for Config {
                 max_connections: 4096,
                 idle_timeout_s: 600,
                 message_timeout_s: 10,
+                max_out_of_dialog_transactions: 65_536,
                 credentials: Vec::new(),
             },
             http: HttpConfig {
@@ -507,6 +512,9 @@ impl Config {
                 "max_connections" => self.sip.max_connections = as_count(&field, v, 1_000_000)?,
                 "idle_timeout_s" => self.sip.idle_timeout_s = as_count(&field, v, 86_400)?,
                 "message_timeout_s" => self.sip.message_timeout_s = as_count(&field, v, 3_600)?,
+                "max_out_of_dialog_transactions" => {
+                    self.sip.max_out_of_dialog_transactions = as_count(&field, v, 10_000_000)?
+                }
                 "credentials" => self.sip.credentials = read_credentials(&field, v)?,
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
@@ -803,9 +811,10 @@ mod tests {
     #[test]
     fn sip_limits_and_answer_delay() {
         let c = Config::from_toml_str(
-            "[sip]\nanswer_delay_ms = 0\nmax_connections = 8\nidle_timeout_s = 5\nmessage_timeout_s = 2\n",
+            "[sip]\nanswer_delay_ms = 0\nmax_connections = 8\nidle_timeout_s = 5\nmessage_timeout_s = 2\nmax_out_of_dialog_transactions = 100\n",
         )
         .unwrap();
+        assert_eq!(c.sip.max_out_of_dialog_transactions, 100);
         assert_eq!(c.sip.answer_delay_ms, 0);
         assert_eq!(
             (
@@ -817,6 +826,9 @@ mod tests {
         );
         let e = Config::from_toml_str("[sip]\nmax_connections = 0\n").unwrap_err();
         assert_eq!(e.field(), Some("sip.max_connections"));
+        let e = Config::from_toml_str("[sip]\nmax_out_of_dialog_transactions = \"many\"\n")
+            .unwrap_err();
+        assert_eq!(e.field(), Some("sip.max_out_of_dialog_transactions"));
         let e = Config::from_toml_str("[sip]\nanswer_delay_ms = -1\n").unwrap_err();
         assert_eq!(e.field(), Some("sip.answer_delay_ms"));
     }

@@ -189,6 +189,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
                     password: c.password.clone(),
                 })
                 .collect(),
+            max_out_of_dialog: config.sip.max_out_of_dialog_transactions as usize,
             ..UaConfig::default()
         },
         media_address: media_ip,
