@@ -22,13 +22,47 @@ pub struct Baresip {
 }
 
 impl Baresip {
-    /// Starts baresip with one account `user` shown as `name`, sending a `tone_hz` sine.
-    /// `auto_answer` answers incoming calls at once (for dial-out); `dial` places a call.
-    /// `quit_after_s` bounds its life whatever happens.
+    /// Starts baresip with one account `user` shown as `name`, sending a `tone_hz` sine, with
+    /// G.711 only. `auto_answer` answers incoming calls at once (for dial-out); `dial` places a
+    /// call. `quit_after_s` bounds its life whatever happens.
     pub fn start(
         user: &str,
         name: &str,
         tone_hz: u32,
+        auto_answer: bool,
+        dial: Option<&str>,
+        quit_after_s: u32,
+    ) -> Baresip {
+        let codec = ("g711.so", "PCMU,PCMA");
+        Self::launch(user, name, tone_hz, codec, auto_answer, dial, quit_after_s)
+    }
+
+    /// Like [`Baresip::start`], offering only Opus (its opus module is libopus), dialing
+    /// `target`.
+    pub fn start_opus(
+        user: &str,
+        name: &str,
+        tone_hz: u32,
+        target: &str,
+        quit_after_s: u32,
+    ) -> Baresip {
+        let codec = ("opus.so", "opus");
+        Self::launch(
+            user,
+            name,
+            tone_hz,
+            codec,
+            false,
+            Some(target),
+            quit_after_s,
+        )
+    }
+
+    fn launch(
+        user: &str,
+        name: &str,
+        tone_hz: u32,
+        (codec_module, codecs): (&str, &str),
         auto_answer: bool,
         dial: Option<&str>,
         quit_after_s: u32,
@@ -48,7 +82,7 @@ impl Baresip {
                  snd_path\t\t{dir}\n\
                  rtp_ports\t\t{}-{}\n\
                  module_path\t\t/usr/lib/baresip/modules\n\
-                 module\t\t\tg711.so\n\
+                 module\t\t\t{codec_module}\n\
                  module\t\t\tausine.so\n\
                  module\t\t\tsndfile.so\n\
                  module_app\t\taccount.so\n\
@@ -62,7 +96,7 @@ impl Baresip {
         let answer = if auto_answer { ";answermode=auto" } else { "" };
         std::fs::write(
             dir.join("accounts"),
-            format!("\"{name}\" <sip:{user}@127.0.0.1>;regint=0;audio_codecs=PCMU,PCMA{answer}\n"),
+            format!("\"{name}\" <sip:{user}@127.0.0.1>;regint=0;audio_codecs={codecs}{answer}\n"),
         )
         .expect("baresip accounts");
         let mut cmd = Command::new("baresip");
@@ -88,14 +122,46 @@ impl Baresip {
         }
     }
 
+    /// `sndfile`'s dump of what it decoded (`dump-<time>-dec.wav`), once it exists.
+    fn dump(&self) -> Option<PathBuf> {
+        std::fs::read_dir(&self.dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+    }
+
+    /// All it decoded, first channel, and the sample rate, read from the finished WAV dump
+    /// (after [`Baresip::wait`]: the header is complete only once baresip has exited).
+    pub fn decoded(&self) -> Option<(Vec<i16>, f64)> {
+        let b = std::fs::read(self.dump()?).ok()?;
+        if b.get(..4) != Some(b"RIFF") {
+            return None;
+        }
+        let (mut pos, mut rate, mut channels) = (12, 0u32, 1usize);
+        while pos + 8 <= b.len() {
+            let id = &b[pos..pos + 4];
+            let len = u32::from_le_bytes([b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]]) as usize;
+            let body = &b[pos + 8..(pos + 8 + len).min(b.len())];
+            if id == b"fmt " && body.len() >= 16 {
+                channels = usize::from(u16::from_le_bytes([body[2], body[3]])).max(1);
+                rate = u32::from_le_bytes([body[4], body[5], body[6], body[7]]);
+                assert_eq!(u16::from_le_bytes([body[14], body[15]]), 16, "16-bit WAV");
+            } else if id == b"data" {
+                let pcm = body
+                    .chunks_exact(2 * channels)
+                    .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                    .collect();
+                return Some((pcm, f64::from(rate)));
+            }
+            pos += 8 + len + (len & 1);
+        }
+        None
+    }
+
     /// The last `ms` of what it decoded (`sndfile`'s `dump-<time>-dec.wav`, 8 kHz mono).
     pub fn recent(&self, ms: usize) -> Vec<i16> {
-        let dump = std::fs::read_dir(&self.dir).ok().and_then(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-        });
-        let Some(Ok(mut f)) = dump.map(std::fs::File::open) else {
+        let Some(Ok(mut f)) = self.dump().map(std::fs::File::open) else {
             return Vec::new();
         };
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -126,10 +192,18 @@ impl Baresip {
         std::fs::read_to_string(self.dir.join("baresip.log")).unwrap_or_default()
     }
 
-    /// Waits for it to exit (its `quit_after_s` bounds this) and returns what it printed.
-    pub fn finish(mut self) -> String {
-        let _ = self.child.take().expect("running").wait();
+    /// Waits for it to exit (its `quit_after_s` bounds this) and returns what it printed;
+    /// its files stay until it is dropped.
+    pub fn wait(&mut self) -> String {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
         self.log()
+    }
+
+    /// [`Baresip::wait`], then cleans up.
+    pub fn finish(mut self) -> String {
+        self.wait()
     }
 }
 
