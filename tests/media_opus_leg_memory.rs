@@ -3,35 +3,16 @@
 
 #[path = "media_common/mod.rs"]
 mod common;
+mod counting_alloc;
+
+use counting_alloc::live_after;
 
 use roomgate::media::codec::opus::{OpusDecoder, OpusEncoder};
 use roomgate::media::{LegId, MediaCommand, MediaPlane};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
-
-fn live_after<T>(f: impl FnOnce() -> T) -> (T, isize) {
-    let before = LIVE.load(Ordering::Relaxed);
-    let v = f();
-    (v, LIVE.load(Ordering::Relaxed) - before)
-}
+static A: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn opus_leg_memory() {

@@ -3,6 +3,8 @@
 //! transaction has ended (64*T1 later) the live heap is measured with a counting allocator.
 //! This measures bytes, not time.
 
+mod counting_alloc;
+
 use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -10,30 +12,10 @@ use roomgate::sip::codec;
 use roomgate::sip::message::{HeaderName, StatusCode};
 use roomgate::sip::transaction::{Peer, Transport};
 use roomgate::sip::ua::{Reply, UaConfig, UaEvent, UserAgent};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
-        unsafe { System.realloc(p, l, new) }
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
+static A: counting_alloc::Counting = counting_alloc::Counting;
 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=Room\r\nc=IN IP4 127.0.0.2\r\nb=AS:2048\r\nt=0 0\r\nm=audio 40000 RTP/AVP 9 0 8 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\nm=video 40002 RTP/AVP 96\r\nb=TIAS:2000000\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 profile-level-id=42801f;packetization-mode=1\r\na=content:main\r\na=sendrecv\r\n";
 
@@ -76,7 +58,7 @@ fn memory_per_established_call() {
     const CALLS: u32 = 2000;
     let mut ua = UserAgent::new(UaConfig::default(), SmallRng::seed_from_u64(1));
     let mut now = Instant::now();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting_alloc::live();
     for i in 0..CALLS {
         let port = 10_000 + (i % 50_000) as u16;
         let src = Peer::new(Transport::Udp, format!("127.0.0.2:{port}").parse().unwrap());
@@ -107,7 +89,7 @@ fn memory_per_established_call() {
     while ua.poll_event().is_some() {}
     assert!(ua.transactions().is_empty());
     assert_eq!(ua.call_count(), CALLS as usize);
-    let per_call = (LIVE.load(Ordering::Relaxed) - before) / CALLS as isize;
+    let per_call = (counting_alloc::live() - before) / CALLS as isize;
     println!("live heap per established call: {per_call} bytes ({CALLS} calls)");
     assert!(per_call <= 16 * 1024, "{per_call} bytes per call");
 }
