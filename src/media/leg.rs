@@ -182,23 +182,13 @@ impl Leg {
         if let Some(b) = blocks.first() {
             let count = self.sent_report.map_or(0, |r| r.count) + 1;
             let rtp_ts = self.sender_rtp_ts(now);
-            self.sent_report = Some(PeerReportRaw {
-                count,
-                reporter_ssrc: self.ssrc,
-                source_ssrc: b.ssrc,
-                sender: we_sent.then_some(PeerSenderInfo {
-                    ntp,
-                    rtp_ts,
-                    packet_count: self.sent.packets as u32,
-                    octet_count: self.sent.bytes as u32,
-                }),
-                fraction_lost: b.fraction_lost,
-                cumulative_lost: b.cumulative_lost,
-                extended_highest_seq: b.extended_highest_seq,
-                jitter: b.jitter,
-                last_sr: b.last_sr,
-                delay_since_last_sr: b.delay_since_last_sr,
+            let sender = we_sent.then_some(PeerSenderInfo {
+                ntp,
+                rtp_ts,
+                packet_count: self.sent.packets as u32,
+                octet_count: self.sent.bytes as u32,
             });
+            self.sent_report = Some(PeerReportRaw::new(count, self.ssrc, sender, b));
         }
         let first = if we_sent {
             RtcpPacket::SenderReport(SenderReport {
@@ -252,18 +242,7 @@ impl Leg {
                 cumulative_lost: b.cumulative_lost,
                 jitter_ms: b.jitter as f32 * 1000.0 / clock,
                 extended_highest_seq: b.extended_highest_seq,
-                report: PeerReportRaw {
-                    count,
-                    reporter_ssrc: reporter,
-                    source_ssrc: b.ssrc,
-                    sender,
-                    fraction_lost: b.fraction_lost,
-                    cumulative_lost: b.cumulative_lost,
-                    extended_highest_seq: b.extended_highest_seq,
-                    jitter: b.jitter,
-                    last_sr: b.last_sr,
-                    delay_since_last_sr: b.delay_since_last_sr,
-                },
+                report: PeerReportRaw::new(count, reporter, sender, b),
             });
             if b.last_sr != 0 {
                 // RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.

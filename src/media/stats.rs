@@ -41,6 +41,30 @@ pub struct PeerReportRaw {
     pub delay_since_last_sr: u32,
 }
 
+impl PeerReportRaw {
+    /// The `count`th report by `reporter_ssrc` carrying report block `b` (and `sender` info
+    /// when it was an SR).
+    pub fn new(
+        count: u64,
+        reporter_ssrc: u32,
+        sender: Option<PeerSenderInfo>,
+        b: &super::rtcp::ReportBlock,
+    ) -> PeerReportRaw {
+        PeerReportRaw {
+            count,
+            reporter_ssrc,
+            source_ssrc: b.ssrc,
+            sender,
+            fraction_lost: b.fraction_lost,
+            cumulative_lost: b.cumulative_lost,
+            extended_highest_seq: b.extended_highest_seq,
+            jitter: b.jitter,
+            last_sr: b.last_sr,
+            delay_since_last_sr: b.delay_since_last_sr,
+        }
+    }
+}
+
 /// An SR's sender info (RFC 3550 §6.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PeerSenderInfo {
