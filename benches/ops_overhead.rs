@@ -16,7 +16,7 @@
 //! `cargo bench --bench ops_overhead`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use roomgate::engine::{LegState, LegView};
+use roomgate::call::{LegState, LegView};
 use roomgate::media::codec::g711;
 use roomgate::media::rtp::write_packet;
 use roomgate::media::{
@@ -137,7 +137,7 @@ struct Observer {
     rx: tokio::sync::mpsc::UnboundedReceiver<ShardEvent>,
     /// Operators watching the leg-event stream: their messages are made as the WebSocket
     /// task would.
-    watchers: Vec<roomgate::ops::legs::LegSubscription>,
+    watchers: Vec<roomgate::api::legs::LegSubscription>,
     _writer: StoreWriter,
 }
 

@@ -19,11 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::problem::{ApiPath, ApiQuery, Problem};
 use super::{Access, ApiState, Control};
-use crate::ops::legs::{LegFilter, LegMessage, LegSubscription};
+use crate::ops::legs::{LegFilter, LegMessage, OpsLeg};
 
 pub async fn list<C: Control>(
     State(s): State<ApiState<C>>,
@@ -166,5 +168,59 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// A live subscription to leg events: the legs up when it was taken, then every message.
+pub struct LegSubscription {
+    pub snapshot: Vec<OpsLeg>,
+    pub live: broadcast::Receiver<LegMessage>,
+    /// This subscriber's interest in the per-second `stats` messages.
+    pub stats: StatsInterest,
+}
+
+/// One subscriber's interest in the `stats` messages: counted while held, so the engine
+/// writes them only while someone wants them (a `?stats=false` watcher drops it).
+#[derive(Debug)]
+pub struct StatsInterest(Option<Arc<AtomicUsize>>);
+
+impl StatsInterest {
+    /// Counts one more subscriber wanting `stats` in `wanting`.
+    pub fn new(wanting: &Arc<AtomicUsize>) -> StatsInterest {
+        wanting.fetch_add(1, Ordering::Relaxed);
+        StatsInterest(Some(wanting.clone()))
+    }
+
+    /// This subscriber does not want them (after all).
+    pub fn drop_interest(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for StatsInterest {
+    fn drop(&mut self) {
+        self.drop_interest();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_interest_counts_each_subscriber_once() {
+        let wanting = Arc::new(AtomicUsize::new(0));
+        let a = StatsInterest::new(&wanting);
+        let mut b = StatsInterest::new(&wanting);
+        assert_eq!(wanting.load(Ordering::Relaxed), 2);
+        b.drop_interest();
+        b.drop_interest();
+        assert_eq!(wanting.load(Ordering::Relaxed), 1, "dropped once");
+        drop(b);
+        assert_eq!(wanting.load(Ordering::Relaxed), 1);
+        drop(a);
+        assert_eq!(wanting.load(Ordering::Relaxed), 0);
     }
 }

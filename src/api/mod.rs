@@ -157,7 +157,7 @@ pub trait Control: Clone + Send + Sync + 'static {
     /// The legs up now and every leg event after.
     fn subscribe_legs(
         &self,
-    ) -> impl Future<Output = Result<crate::ops::legs::LegSubscription, ControlError>> + Send {
+    ) -> impl Future<Output = Result<crate::api::legs::LegSubscription, ControlError>> + Send {
         async { Err(ControlError::Unavailable) }
     }
     /// Call records by start time and meeting.

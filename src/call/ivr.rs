@@ -9,13 +9,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// A prompt by asset name (`assets/prompts/<name>.wav`).
-pub type Prompt = &'static str;
+use super::prompt::PromptName;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IvrOutput {
     /// Stop whatever prompt is playing and play these, in order.
-    Play(Vec<Prompt>),
+    Play(Vec<PromptName>),
     /// Does this meeting exist, and does it need a passcode? Answer with `meeting_found`.
     Lookup { meeting: String },
     /// Try to admit the caller; the meeting checks the passcode.
@@ -61,7 +60,8 @@ impl Ivr {
             deadline: Some(now + Self::ENTRY_TIMEOUT),
             out: VecDeque::new(),
         };
-        ivr.out.push_back(IvrOutput::Play(vec!["welcome"]));
+        ivr.out
+            .push_back(IvrOutput::Play(vec![PromptName::Welcome]));
         ivr
     }
 
@@ -74,7 +74,7 @@ impl Ivr {
             meeting: meeting.to_owned(),
             attempts: 0,
             deadline: Some(now + Self::ENTRY_TIMEOUT),
-            out: VecDeque::from([IvrOutput::Play(vec!["enter_passcode"])]),
+            out: VecDeque::from([IvrOutput::Play(vec![PromptName::EnterPasscode])]),
         }
     }
 
@@ -91,7 +91,7 @@ impl Ivr {
         }
         let entry = std::mem::take(&mut self.digits);
         match self.stage {
-            Stage::MeetingId if entry.is_empty() => self.fail(now, "invalid_meeting"),
+            Stage::MeetingId if entry.is_empty() => self.fail(now, PromptName::InvalidMeeting),
             Stage::MeetingId => {
                 self.meeting = entry.clone();
                 self.stage = Stage::Looking;
@@ -119,12 +119,13 @@ impl Ivr {
         match found {
             None => {
                 self.stage = Stage::MeetingId;
-                self.fail(now, "invalid_meeting");
+                self.fail(now, PromptName::InvalidMeeting);
             }
             Some(false) => {
                 self.stage = Stage::Done;
                 self.deadline = None;
-                self.out.push_back(IvrOutput::Play(vec!["joining"]));
+                self.out
+                    .push_back(IvrOutput::Play(vec![PromptName::Joining]));
                 self.out.push_back(IvrOutput::Join {
                     meeting: self.meeting.clone(),
                     passcode: None,
@@ -133,7 +134,8 @@ impl Ivr {
             Some(true) => {
                 self.stage = Stage::Passcode;
                 self.deadline = Some(now + Self::ENTRY_TIMEOUT);
-                self.out.push_back(IvrOutput::Play(vec!["enter_passcode"]));
+                self.out
+                    .push_back(IvrOutput::Play(vec![PromptName::EnterPasscode]));
             }
         }
     }
@@ -142,7 +144,7 @@ impl Ivr {
     pub fn passcode_refused(&mut self, now: Instant) {
         if self.stage == Stage::Joining {
             self.stage = Stage::Passcode;
-            self.fail(now, "invalid_passcode");
+            self.fail(now, PromptName::InvalidPasscode);
         }
     }
 
@@ -152,19 +154,20 @@ impl Ivr {
         self.deadline = None;
     }
 
-    fn fail(&mut self, now: Instant, why: Prompt) {
+    fn fail(&mut self, now: Instant, why: PromptName) {
         self.attempts += 1;
         self.digits.clear();
         if self.attempts >= Self::ATTEMPTS {
             self.stage = Stage::Done;
             self.deadline = None;
-            self.out.push_back(IvrOutput::Play(vec![why, "goodbye"]));
+            self.out
+                .push_back(IvrOutput::Play(vec![why, PromptName::Goodbye]));
             self.out.push_back(IvrOutput::Hangup);
             return;
         }
         let again = match self.stage {
-            Stage::Passcode => "enter_passcode",
-            _ => "welcome",
+            Stage::Passcode => PromptName::EnterPasscode,
+            _ => PromptName::Welcome,
         };
         self.deadline = Some(now + Self::ENTRY_TIMEOUT);
         self.out.push_back(IvrOutput::Play(vec![why, again]));
@@ -173,8 +176,8 @@ impl Ivr {
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.deadline.is_some_and(|d| now >= d) {
             let why = match self.stage {
-                Stage::Passcode => "invalid_passcode",
-                _ => "invalid_meeting",
+                Stage::Passcode => PromptName::InvalidPasscode,
+                _ => PromptName::InvalidMeeting,
             };
             self.fail(now, why);
         }
@@ -204,7 +207,10 @@ mod tests {
     fn meeting_without_passcode() {
         let t = Instant::now();
         let mut ivr = Ivr::new(t);
-        assert_eq!(drain(&mut ivr), [IvrOutput::Play(vec!["welcome"])]);
+        assert_eq!(
+            drain(&mut ivr),
+            [IvrOutput::Play(vec![PromptName::Welcome])]
+        );
         keys(&mut ivr, t, "1000#");
         assert_eq!(
             drain(&mut ivr),
@@ -242,7 +248,10 @@ mod tests {
         ivr.passcode_refused(t);
         assert_eq!(
             drain(&mut ivr),
-            [IvrOutput::Play(vec!["invalid_passcode", "enter_passcode"])]
+            [IvrOutput::Play(vec![
+                PromptName::InvalidPasscode,
+                PromptName::EnterPasscode
+            ])]
         );
         keys(&mut ivr, t, "777#");
         assert!(drain(&mut ivr).contains(&IvrOutput::Join {
@@ -257,7 +266,10 @@ mod tests {
     fn passcode_only_when_the_meeting_was_dialled() {
         let t = Instant::now();
         let mut ivr = Ivr::for_passcode(t, "1000");
-        assert_eq!(drain(&mut ivr), [IvrOutput::Play(vec!["enter_passcode"])]);
+        assert_eq!(
+            drain(&mut ivr),
+            [IvrOutput::Play(vec![PromptName::EnterPasscode])]
+        );
         keys(&mut ivr, t, "4321#");
         assert_eq!(
             drain(&mut ivr),
@@ -278,7 +290,10 @@ mod tests {
         }
         let out = drain(&mut ivr);
         assert_eq!(out.last(), Some(&IvrOutput::Hangup));
-        assert!(out.contains(&IvrOutput::Play(vec!["invalid_meeting", "goodbye"])));
+        assert!(out.contains(&IvrOutput::Play(vec![
+            PromptName::InvalidMeeting,
+            PromptName::Goodbye
+        ])));
         keys(&mut ivr, t, "1000#");
         assert!(drain(&mut ivr).is_empty(), "no input after hang-up");
     }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::quality::{verdict, Band, BandWatch, Window};
-use crate::engine::{LegEnd, LegState, LegView};
+use crate::call::{LegEnd, LegState, LegView};
 use crate::media::LegStats;
 use crate::meeting::{Actor, ParticipantId, Place};
 
@@ -722,44 +722,10 @@ impl StatsBatch {
     }
 }
 
-/// A live subscription to leg events: the legs up when it was taken, then every message.
-pub struct LegSubscription {
-    pub snapshot: Vec<OpsLeg>,
-    pub live: tokio::sync::broadcast::Receiver<LegMessage>,
-    /// This subscriber's interest in the per-second `stats` messages.
-    pub stats: StatsInterest,
-}
-
-/// One subscriber's interest in the `stats` messages: counted while held, so the engine
-/// writes them only while someone wants them (a `?stats=false` watcher drops it).
-#[derive(Debug)]
-pub struct StatsInterest(Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>);
-
-impl StatsInterest {
-    /// Counts one more subscriber wanting `stats` in `wanting`.
-    pub fn new(wanting: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> StatsInterest {
-        wanting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        StatsInterest(Some(wanting.clone()))
-    }
-
-    /// This subscriber does not want them (after all).
-    pub fn drop_interest(&mut self) {
-        if let Some(w) = self.0.take() {
-            w.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-}
-
-impl Drop for StatsInterest {
-    fn drop(&mut self) {
-        self.drop_interest();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::LegMove;
+    use crate::call::LegMove;
     use crate::media::codec::AudioCodec;
     use crate::media::LegId;
     use crate::meeting::RoomId;
@@ -955,22 +921,6 @@ mod tests {
         full.as_object_mut().unwrap().remove("updated_at");
         assert_eq!(legs[1]["stats"], full);
         assert_eq!(legs[1]["stats"]["lost"], 50);
-    }
-
-    #[test]
-    fn stats_interest_counts_each_subscriber_once() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let wanting = std::sync::Arc::new(AtomicUsize::new(0));
-        let a = StatsInterest::new(&wanting);
-        let mut b = StatsInterest::new(&wanting);
-        assert_eq!(wanting.load(Ordering::Relaxed), 2);
-        b.drop_interest();
-        b.drop_interest();
-        assert_eq!(wanting.load(Ordering::Relaxed), 1, "dropped once");
-        drop(b);
-        assert_eq!(wanting.load(Ordering::Relaxed), 1);
-        drop(a);
-        assert_eq!(wanting.load(Ordering::Relaxed), 0);
     }
 
     #[test]

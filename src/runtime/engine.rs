@@ -25,6 +25,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::api::legs::LegSubscription;
 use crate::api::{ApiMetrics, Control, ControlError, DialOutRequest, EventSubscription};
 use crate::engine::{Gateway, Output};
 use crate::meeting::{
@@ -32,7 +33,6 @@ use crate::meeting::{
     MeetingSpec, MeetingSummary, MeetingView, Outcome, ParticipantId, ParticipantView,
     PreAssignment,
 };
-use crate::ops::legs::LegSubscription;
 use crate::ops::legs::{LegFilter, OpsLeg};
 use crate::ops::metrics::OpsMetrics;
 use crate::runtime::media::{MediaShard, ShardCommand, ShardEvent};
@@ -364,7 +364,7 @@ impl Engine {
                 req,
                 reply,
             } => {
-                let dial = crate::engine::DialOut {
+                let dial = crate::call::DialOut {
                     uri: req.uri,
                     room: req.room,
                     name: req.name,
@@ -373,8 +373,8 @@ impl Engine {
                 let r = self.gateway.dial_out(now, &meeting, dial);
                 self.flush();
                 let _ = reply.send(r.map(|leg| leg.0).map_err(|e| match e {
-                    crate::engine::DialOutError::Meeting(m) => ControlError::Meeting(m),
-                    crate::engine::DialOutError::ShuttingDown => ControlError::Unavailable,
+                    crate::call::DialOutError::Meeting(m) => ControlError::Meeting(m),
+                    crate::call::DialOutError::ShuttingDown => ControlError::Unavailable,
                     other => ControlError::Invalid {
                         field: other.field().unwrap_or("uri"),
                         detail: other.to_string(),
@@ -485,10 +485,7 @@ impl Engine {
                         rtcp_mux,
                     });
                 }
-                Output::Media(cmd) => {
-                    self.ops.note_media(&cmd);
-                    wake_media |= self.to_media(ShardCommand::Media(cmd))
-                }
+                Output::Media(cmd) => wake_media |= self.to_media(ShardCommand::Media(cmd)),
                 Output::MediaClose { leg } => {
                     wake_media |= self.to_media(ShardCommand::Close { leg })
                 }
@@ -506,12 +503,6 @@ impl Engine {
         if wake_media {
             if let Some(m) = &self.media {
                 m.wake();
-            }
-        }
-        // Room changes the core made without a LegUpdated (e.g. the first attach).
-        for leg in self.ops.take_touched() {
-            if let Some(view) = self.gateway.leg(leg) {
-                self.ops.leg_updated(&view, &self.store);
             }
         }
         for id in self.ended.drain(..) {

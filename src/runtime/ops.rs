@@ -14,13 +14,11 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use super::hep::{Capture, HepSender};
-use crate::engine::{LegEnd, LegState, LegView};
+use crate::api::legs::{LegSubscription, StatsInterest};
+use crate::call::{LegEnd, LegState, LegView};
 use crate::media::LegStats;
 use crate::ops::hep::{HepProto, HepTransport};
-use crate::ops::legs::{
-    Cdr, LegBook, LegEvent, LegFilter, LegMessage, LegSubscription, OpsLeg, StatsBatch,
-    StatsInterest, Wall,
-};
+use crate::ops::legs::{Cdr, LegBook, LegEvent, LegFilter, LegMessage, OpsLeg, StatsBatch, Wall};
 use crate::ops::metrics::{
     BandLabels, DirLabels, OpsMetrics, RoomCounts, RoomLabels, SipCounter, StateLabels,
 };
@@ -79,8 +77,6 @@ pub struct OpsState {
     /// `rtp_packets{direction}` resolved once: the family lookup costs a lock and a hash.
     rtp_in: prometheus_client::metrics::counter::Counter,
     rtp_out: prometheus_client::metrics::counter::Counter,
-    /// Legs whose room or mute state the core changed in this drain.
-    touched: Vec<crate::media::LegId>,
 }
 
 impl OpsState {
@@ -107,7 +103,6 @@ impl OpsState {
             hep: None,
             sip_local: Vec::new(),
             rtcp: HashMap::new(),
-            touched: Vec::new(),
         }
     }
 
@@ -199,29 +194,6 @@ impl OpsState {
         if let Some(a) = rtcp {
             self.rtcp.entry(leg).or_default().remote = Some(a);
         }
-    }
-
-    /// A media command the core issued: the legs it re-points may have changed room without
-    /// a `LegUpdated` of their own; they are re-read after the drain ([`Self::take_touched`]).
-    pub fn note_media(&mut self, cmd: &crate::media::MediaCommand) {
-        use crate::media::MediaCommand as M;
-        match cmd {
-            M::Attach { leg, .. }
-            | M::Detach { leg }
-            | M::Move { leg, .. }
-            | M::Mute { leg, .. } => self.touched.push(*leg),
-            M::Exchange { a, b } => self.touched.extend([*a, *b]),
-            _ => {}
-        }
-    }
-
-    /// Legs to re-read from the core (known legs only, each once).
-    pub fn take_touched(&mut self) -> Vec<crate::media::LegId> {
-        let mut v = std::mem::take(&mut self.touched);
-        v.sort_unstable();
-        v.dedup();
-        v.retain(|l| self.book.get(l.0).is_some());
-        v
     }
 
     /// A leg appeared or changed.

@@ -1,8 +1,9 @@
 //! The voice prompts, built into the binary so a fresh install speaks without any files.
 //! `scripts/make-prompts.sh` made them (16 kHz mono 16-bit WAV).
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use crate::call::{PromptAssets, PromptName};
 
 macro_rules! prompts {
     ($($name:literal),* $(,)?) => {
@@ -93,12 +94,17 @@ pub fn wav_samples(wav: &[u8]) -> Option<Vec<i16>> {
 }
 
 /// Every prompt by name, ready for the gateway.
-pub fn load() -> HashMap<String, Arc<[i16]>> {
+pub fn load() -> PromptAssets {
     ASSETS
         .iter()
-        .map(|(name, wav)| {
+        .map(|(file, wav)| {
+            let name = PromptName::ALL
+                .iter()
+                .copied()
+                .find(|p| p.file_name() == *file)
+                .expect("every bundled prompt is a PromptName (tested)");
             let pcm = wav_samples(wav).expect("bundled prompts are 16-bit mono WAV");
-            (name.to_string(), Arc::from(pcm))
+            (name, Arc::from(pcm))
         })
         .collect()
 }
@@ -108,13 +114,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_prompt_name_has_one_bundled_asset() {
+        for name in PromptName::ALL {
+            let n = ASSETS
+                .iter()
+                .filter(|(f, _)| *f == name.file_name())
+                .count();
+            assert_eq!(
+                n,
+                1,
+                "{name:?} ({}.wav) bundled {n} times",
+                name.file_name()
+            );
+        }
+        assert_eq!(
+            ASSETS.len(),
+            PromptName::ALL.len(),
+            "an asset no PromptName names"
+        );
+    }
+
+    #[test]
     fn every_bundled_prompt_decodes_and_has_sound() {
         let p = load();
         assert_eq!(p.len(), ASSETS.len());
         for (name, pcm) in &p {
-            assert!(pcm.len() > 1600, "{name} is shorter than 0.1 s");
+            assert!(pcm.len() > 1600, "{name:?} is shorter than 0.1 s");
             let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
-            assert!(peak > 3000, "{name} is silent (peak {peak})");
+            assert!(peak > 3000, "{name:?} is silent (peak {peak})");
         }
     }
 
