@@ -43,9 +43,15 @@ fn broken_configs_fail_naming_the_key() {
         (
             "typo",
             "[http]\nlisten_addr = \"127.0.0.1:8080\"\n",
-            "config: http.listen_addr: unknown key",
+            "config: http.listen_addr: unknown field `listen_addr`, expected `listen` or \
+             `max_connections` (line 2, column 1)",
         ),
         ("format", "[log]\nformat = \"xml\"\n", "config: log.format:"),
+        (
+            "credentials",
+            "[[sip.credentials]]\nusername = \"gw\"\n",
+            "config: sip.credentials[0].password: missing",
+        ),
         ("token", "[api]\ntoken = \"short\"\n", "config: api.token:"),
         ("syntax", "[sip\n", "config: "),
     ];
