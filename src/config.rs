@@ -912,4 +912,150 @@ mod tests {
         let c = Config::from_toml_str("[api]\ntoken = \"secretsecretsecret\"\n").unwrap();
         assert!(!format!("{c:?}").contains("secretsecretsecret"));
     }
+
+    // The file, the docs and the structs must not drift apart: the keys of the structs are
+    // derived by serializing a config and walking it, so a field added without a docs row or an
+    // example line fails here.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    const DOCS: &str = include_str!("../docs/config.md");
+    const EXAMPLE: &str = include_str!("../deploy/roomgate.example.toml");
+
+    /// Every key below `prefix` with its value, spelled as the docs spell it: an array of tables
+    /// is a key of its own and its tables' keys are `key[].name`.
+    fn walk(prefix: &str, v: &Value, keys: &mut BTreeMap<String, Value>) {
+        let mut leaf = || keys.insert(prefix.to_owned(), v.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, keys);
+                }
+            }
+            Value::Array(a) if a.first().is_some_and(Value::is_object) => {
+                leaf();
+                walk(&format!("{prefix}[]"), &a[0], keys);
+            }
+            _ => {
+                leaf();
+            }
+        }
+    }
+
+    fn keys_of(v: &impl serde::Serialize) -> BTreeMap<String, Value> {
+        let mut keys = BTreeMap::new();
+        walk("", &serde_json::to_value(v).expect("serializes"), &mut keys);
+        keys
+    }
+
+    /// Every key of the structs: a default config with one credential, so that the keys of a
+    /// `[[sip.credentials]]` table are there too. (`None` serializes as null, so unset options
+    /// count.)
+    fn struct_keys() -> BTreeSet<String> {
+        let mut c = Config::default();
+        c.sip.credentials.push(SipCredential {
+            realm: None,
+            username: "u".into(),
+            password: "p".into(),
+        });
+        keys_of(&c).into_keys().collect()
+    }
+
+    /// `(key, default cell)` of each row of the key table in docs/config.md.
+    fn documented() -> Vec<(&'static str, &'static str)> {
+        DOCS.lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.strip_prefix("| `")?.split(" | ").collect();
+                let key = cells[0].strip_suffix('`')?;
+                Some((key, *cells.get(2)?))
+            })
+            .collect()
+    }
+
+    /// The example with its commented-out keys (`# token = "…"`, `# [[sip.credentials]]`) put
+    /// back, so that they are checked too.
+    fn example_uncommented() -> String {
+        let is_key = |s: &str| {
+            s.starts_with('[')
+                || s.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+        };
+        EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if is_key(rest) => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn diff(what: &str, a: &BTreeSet<String>, b: &BTreeSet<String>) -> String {
+        format!(
+            "{what}: missing {:?}, unknown {:?}",
+            a.difference(b).collect::<Vec<_>>(),
+            b.difference(a).collect::<Vec<_>>()
+        )
+    }
+
+    #[test]
+    fn docs_document_every_field_and_nothing_else() {
+        let fields = struct_keys();
+        let docs: BTreeSet<String> = documented().iter().map(|(k, _)| k.to_string()).collect();
+        assert!(fields.len() > 20, "the walk found the fields: {fields:?}");
+        assert_eq!(fields, docs, "{}", diff("docs/config.md", &fields, &docs));
+    }
+
+    #[test]
+    fn example_holds_every_key_with_its_default() {
+        // As shipped (options commented out) it is exactly the defaults.
+        assert_eq!(Config::from_toml_str(EXAMPLE).unwrap(), Config::default());
+        // With them put back every key is there, and every one parses (unknown keys would fail).
+        let full = example_uncommented();
+        let parsed = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.api.token.is_some() && !parsed.sip.credentials.is_empty());
+        let table: toml::Table = full.parse().unwrap();
+        let example: BTreeSet<String> = keys_of(&table).into_keys().collect();
+        let fields = struct_keys();
+        assert_eq!(
+            fields,
+            example,
+            "{}",
+            diff("deploy/roomgate.example.toml", &fields, &example)
+        );
+    }
+
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let defaults = keys_of(&Config::default());
+        for (key, cell) in documented() {
+            let Some(default) = defaults.get(key) else {
+                continue; // inside an array of tables: no default of its own
+            };
+            let want = match cell.strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
+                // A TOML value (`4096`, `true`, `["udp:…"]`) or bare text (`127.0.0.1:8080`).
+                Some(text) => match format!("v = {text}").parse::<toml::Table>() {
+                    Ok(t) => serde_json::to_value(&t["v"]).unwrap(),
+                    Err(_) => Value::String(text.to_owned()),
+                },
+                // Prose (none, off, generated): nothing is set by default.
+                None => {
+                    assert!(
+                        default.is_null() || default.as_array().is_some_and(Vec::is_empty),
+                        "{key}: documented as {cell:?} but defaults to {default}"
+                    );
+                    continue;
+                }
+            };
+            assert_eq!(&want, default, "{key}: docs/config.md says {cell}");
+        }
+    }
 }
