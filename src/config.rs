@@ -2,16 +2,27 @@
 //!
 //! Precedence, lowest first: built-in defaults (which run on one machine out of the box), the
 //! TOML file, the environment (`ROOMGATE_API_TOKEN`), then flags. Every key is documented in
-//! `deploy/roomgate.example.toml` and `docs/config.md`.
+//! `deploy/roomgate.example.toml` and `docs/config.md`; a test fails when a field of these
+//! structs is missing from either.
 //!
-//! The file is read as a plain TOML table and walked by hand rather than through
-//! `#[derive(Deserialize)]`, so that every error names the exact key that is wrong
-//! (`config: sip.listen[1]: unknown transport "sctp"`), which serde's messages do not.
+//! The file is read by serde derive over the structs below: every section and key defaults to
+//! today's value, unknown keys are errors (`deny_unknown_fields`). `serde_path_to_error` names
+//! the key and the toml crate's span gives the line and column, so an error reads
+//! `config: sip.listen[1]: unknown transport "sctp" (expected udp or tcp) (line 2, column 33)`.
+//! Values that need more than their type (ranges, `udp:ADDR:PORT`, tracing filters) are checked
+//! as they are read; rules across keys in [`Config::validate`], which flags go through as well.
+//!
+//! Adding a key is one field, with its default in its section's `Default` and, if its type is
+//! not enough, a `deserialize_with`; then a row in docs/config.md and a line in the example.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
 
 /// A configuration error; `Display` names the offending key and is what the CLI prints.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +38,36 @@ pub enum ConfigError {
     #[error("config: {path}: {message}")]
     Syntax { path: PathBuf, message: String },
     /// A key has a bad value, a wrong type, or is unknown.
-    #[error("config: {field}: {reason}")]
-    Invalid { field: String, reason: String },
+    #[error("config: {field}: {reason}{}", at_suffix(.at))]
+    Invalid {
+        field: String,
+        reason: String,
+        /// Where in the file, when the error comes from the file.
+        at: Option<Location>,
+    },
+}
+
+/// A position in the config file, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    fn of(text: &str, offset: usize) -> Location {
+        let before = &text[..offset.min(text.len())];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+fn at_suffix(at: &Option<Location>) -> String {
+    at.map(|l| format!(" (line {}, column {})", l.line, l.column))
+        .unwrap_or_default()
 }
 
 impl ConfigError {
@@ -36,6 +75,7 @@ impl ConfigError {
         ConfigError::Invalid {
             field: field.into(),
             reason: reason.into(),
+            at: None,
         }
     }
 
@@ -43,6 +83,14 @@ impl ConfigError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ConfigError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Where in the file the error is, when known.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            ConfigError::Invalid { at, .. } => *at,
             _ => None,
         }
     }
@@ -179,32 +227,96 @@ impl fmt::Display for LogFormat {
     }
 }
 
+/// The value types that are written as one string in the file read it through `FromStr`, the
+/// same parser the flags use, so file and flags accept the same text and say the same errors.
+macro_rules! string_value {
+    ($($ty:ty => $expecting:literal),* $(,)?) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str(Parsed::new($expecting))
+            }
+        }
+        #[cfg(test)]
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+
+string_value! {
+    SipListen => "a string TRANSPORT:ADDRESS:PORT such as \"udp:127.0.0.1:5060\"",
+    PortRange => "a string FIRST-LAST such as \"20000-29999\"",
+    LogFormat => "a string, \"text\" or \"json\"",
+}
+
 /// `[sip]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [sip] table")]
 pub struct SipConfig {
     /// Listening sockets. Default: UDP and TCP on 127.0.0.1:5060.
     pub listen: Vec<SipListen>,
     /// Ring this long (180 Ringing) before answering an INVITE with 200. Default 0.
+    #[serde(deserialize_with = "in_range::<_, 0, MAX_ANSWER_DELAY_MS>")]
     pub answer_delay_ms: u32,
     /// Most SIP TCP connections open at once; more are closed at accept. Default 4096.
+    #[serde(deserialize_with = "in_range::<_, 1, 1_000_000>")]
     pub max_connections: u32,
     /// A SIP TCP connection with no traffic for this long is closed. Default 600.
+    #[serde(deserialize_with = "in_range::<_, 1, 86_400>")]
     pub idle_timeout_s: u32,
     /// A message that started arriving on TCP must be complete within this (slowloris).
     /// Default 10.
+    #[serde(deserialize_with = "in_range::<_, 1, 3_600>")]
     pub message_timeout_s: u32,
     /// Most server transactions outside a dialog alive at once (new calls, OPTIONS pings…;
     /// each lives up to 32 s for retransmissions); past it new ones get 503 with Retry-After
     /// while established calls are still served. Default 65,536 (a minute of 1,000 calls/s).
+    #[serde(deserialize_with = "in_range::<_, 1, 10_000_000>")]
     pub max_out_of_dialog_transactions: u32,
     /// Accounts for answering digest challenges (401/407) to dial-out INVITEs. Default none.
     pub credentials: Vec<SipCredential>,
 }
 
+/// The longest ring before answering (`sip.answer_delay_ms`, `--answer-delay-ms`): a minute.
+pub const MAX_ANSWER_DELAY_MS: u32 = 60_000;
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        let loopback: SocketAddr = "127.0.0.1:5060".parse().expect("literal address");
+        SipConfig {
+            listen: vec![
+                SipListen {
+                    transport: Transport::Udp,
+                    addr: loopback,
+                },
+                SipListen {
+                    transport: Transport::Tcp,
+                    addr: loopback,
+                },
+            ],
+            answer_delay_ms: 0,
+            max_connections: 4096,
+            idle_timeout_s: 600,
+            message_timeout_s: 10,
+            max_out_of_dialog_transactions: 65_536,
+            credentials: Vec::new(),
+        }
+    }
+}
+
 /// `[[sip.credentials]]`: one account, for one realm or (without `realm`) for any.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table { realm = \"…\", username = \"…\", password = \"…\" }"
+)]
 pub struct SipCredential {
     pub realm: Option<String>,
+    #[serde(deserialize_with = "non_empty")]
     pub username: String,
     pub password: String,
 }
@@ -220,38 +332,88 @@ impl fmt::Debug for SipCredential {
 }
 
 /// `[http]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [http] table")]
 pub struct HttpConfig {
     /// REST/WebSocket API, `/metrics` and `/healthz`. Default 127.0.0.1:8080.
+    #[serde(deserialize_with = "socket_addr")]
     pub listen: SocketAddr,
     /// Most HTTP connections (event streams included) open at once. Default 1024.
+    #[serde(deserialize_with = "in_range::<_, 1, 1_000_000>")]
     pub max_connections: u32,
 }
 
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".parse().expect("literal address"),
+            max_connections: 1024,
+        }
+    }
+}
+
 /// `[rtp]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [rtp] table")]
 pub struct RtpConfig {
     /// UDP ports for media. Default 20000-29999.
     pub ports: PortRange,
 }
 
+impl Default for RtpConfig {
+    fn default() -> Self {
+        RtpConfig {
+            ports: PortRange {
+                first: 20000,
+                last: 29999,
+            },
+        }
+    }
+}
+
 /// `[store]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [store] table")]
 pub struct StoreConfig {
     /// SQLite database file. Default `roomgate.db` in the working directory.
     pub path: PathBuf,
 }
 
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: PathBuf::from("roomgate.db"),
+        }
+    }
+}
+
 /// `[log]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [log] table")]
 pub struct LogConfig {
     pub format: LogFormat,
     /// A `tracing` filter (`info`, `roomgate=debug,info`); `RUST_LOG` overrides it.
+    #[serde(deserialize_with = "tracing_filter")]
     pub level: String,
 }
 
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
 /// `[api]`
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [api] table")]
 pub struct ApiConfig {
     /// Host-level bearer token; if unset, one is generated at first start, stored and printed.
     pub token: Option<String>,
@@ -273,24 +435,44 @@ impl fmt::Debug for ApiConfig {
 }
 
 /// `[meetings]`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [meetings] table")]
 pub struct MeetingsConfig {
     /// Create the demo meeting `1000` (no passcode) when the store is new. Default true.
     pub demo: bool,
     /// Most breakout rooms in one meeting. Default 100.
+    #[serde(deserialize_with = "in_range::<_, 1, 10_000>")]
     pub max_rooms: u32,
     /// Most participants in one meeting. Default 1000.
+    #[serde(deserialize_with = "in_range::<_, 1, 1_000_000>")]
     pub max_participants: u32,
     /// Events kept per meeting for event-stream resumes (`?since=`). Default 4096.
+    #[serde(deserialize_with = "in_range::<_, 1, 1_000_000>")]
     pub event_log: u32,
 }
 
+impl Default for MeetingsConfig {
+    fn default() -> Self {
+        MeetingsConfig {
+            demo: true,
+            max_rooms: 100,
+            max_participants: 1000,
+            event_log: 4096,
+        }
+    }
+}
+
 /// `[hep]`: HEPv3 capture export to a Homer collector.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [hep] table")]
 pub struct HepConfig {
     /// The collector (`127.0.0.1:9060`); unset: no export (the default).
+    #[serde(deserialize_with = "some_socket_addr")]
     pub address: Option<SocketAddr>,
     /// Capture agent id sent with every packet. Default 0.
+    #[serde(deserialize_with = "in_range::<_, 0, { u32::MAX }>")]
     pub capture_id: u32,
     /// Authentication key the collector expects, if any.
     pub password: Option<String>,
@@ -308,7 +490,9 @@ impl fmt::Debug for HepConfig {
 }
 
 /// The whole, validated configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub sip: SipConfig,
     pub http: HttpConfig,
@@ -318,57 +502,6 @@ pub struct Config {
     pub api: ApiConfig,
     pub meetings: MeetingsConfig,
     pub hep: HepConfig,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        let loopback_sip: SocketAddr = "127.0.0.1:5060".parse().expect("literal address");
-        Config {
-            sip: SipConfig {
-                listen: vec![
-                    SipListen {
-                        transport: Transport::Udp,
-                        addr: loopback_sip,
-                    },
-                    SipListen {
-                        transport: Transport::Tcp,
-                        addr: loopback_sip,
-                    },
-                ],
-                answer_delay_ms: 0,
-                max_connections: 4096,
-                idle_timeout_s: 600,
-                message_timeout_s: 10,
-                max_out_of_dialog_transactions: 65_536,
-                credentials: Vec::new(),
-            },
-            http: HttpConfig {
-                listen: "127.0.0.1:8080".parse().expect("literal address"),
-                max_connections: 1024,
-            },
-            rtp: RtpConfig {
-                ports: PortRange {
-                    first: 20000,
-                    last: 29999,
-                },
-            },
-            store: StoreConfig {
-                path: PathBuf::from("roomgate.db"),
-            },
-            log: LogConfig {
-                format: LogFormat::Text,
-                level: "info".into(),
-            },
-            api: ApiConfig::default(),
-            meetings: MeetingsConfig {
-                demo: true,
-                max_rooms: 100,
-                max_participants: 1000,
-                event_log: 4096,
-            },
-            hep: HepConfig::default(),
-        }
-    }
 }
 
 /// Values given on the command line (or the environment); `None` leaves the file's value.
@@ -402,29 +535,30 @@ impl Config {
 
     /// Parses and validates TOML text over the defaults.
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: PathBuf::from("<string>"),
-                    message: e.to_string().trim_end().to_owned(),
-                })?;
-        let mut config = Config::default();
-        for (section, value) in &table {
-            let t = value
-                .as_table()
-                .ok_or_else(|| ConfigError::invalid(section, "expected a [section] table"))?;
-            match section.as_str() {
-                "sip" => config.read_sip(t)?,
-                "http" => config.read_http(t)?,
-                "rtp" => config.read_rtp(t)?,
-                "store" => config.read_store(t)?,
-                "log" => config.read_log(t)?,
-                "api" => config.read_api(t)?,
-                "meetings" => config.read_meetings(t)?,
-                "hep" => config.read_hep(t)?,
-                _ => return Err(ConfigError::invalid(section, "unknown section")),
-            }
-        }
+        let config: Config = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                // No key on the path: the text did not parse as TOML at all (the top level of a
+                // document is always a table). toml's own message quotes the line with a caret.
+                if path == "." {
+                    return ConfigError::Syntax {
+                        path: PathBuf::from("<string>"),
+                        message: inner.to_string().trim_end().to_owned(),
+                    };
+                }
+                let at = inner.span().map(|s| Location::of(text, s.start));
+                let message = inner.message();
+                // serde reports a missing key on the table that lacks it; name the key itself.
+                let (field, reason) = match message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.strip_suffix('`'))
+                {
+                    Some(key) => (format!("{path}.{key}"), "missing".to_owned()),
+                    None => (path, message.to_owned()),
+                };
+                ConfigError::Invalid { field, reason, at }
+            })?;
         config.validate()?;
         Ok(config)
     }
@@ -458,7 +592,8 @@ impl Config {
         self.validate()
     }
 
-    /// Cross-key rules that no single key can check.
+    /// Cross-key rules that no single key can check, and the rules for values flags can set
+    /// (the flags' own parsers check their syntax and ranges).
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (i, a) in self.sip.listen.iter().enumerate() {
             if self.sip.listen[..i].contains(a) {
@@ -485,232 +620,79 @@ impl Config {
         }
         Ok(())
     }
+}
 
-    fn read_sip(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("sip.{key}");
-            match key.as_str() {
-                "listen" => {
-                    let arr = v.as_array().ok_or_else(|| {
-                        ConfigError::invalid(&field, "expected an array of strings")
-                    })?;
-                    let mut listen = Vec::with_capacity(arr.len());
-                    for (i, item) in arr.iter().enumerate() {
-                        let f = format!("{field}[{i}]");
-                        let s = as_str(&f, item)?;
-                        listen.push(s.parse().map_err(|r| ConfigError::invalid(&f, r))?);
-                    }
-                    self.sip.listen = listen;
-                }
-                "answer_delay_ms" => {
-                    // 0 is allowed (answer at once); at most a minute of ringing.
-                    self.sip.answer_delay_ms = match v.as_integer() {
-                        Some(0) => 0,
-                        _ => as_count(&field, v, 60_000)?,
-                    }
-                }
-                "max_connections" => self.sip.max_connections = as_count(&field, v, 1_000_000)?,
-                "idle_timeout_s" => self.sip.idle_timeout_s = as_count(&field, v, 86_400)?,
-                "message_timeout_s" => self.sip.message_timeout_s = as_count(&field, v, 3_600)?,
-                "max_out_of_dialog_transactions" => {
-                    self.sip.max_out_of_dialog_transactions = as_count(&field, v, 10_000_000)?
-                }
-                "credentials" => self.sip.credentials = read_credentials(&field, v)?,
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
-    }
+/// Reads a string through `FromStr`; the parser's error text is the reason shown.
+struct Parsed<T> {
+    expecting: &'static str,
+    ty: PhantomData<T>,
+}
 
-    fn read_http(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("http.{key}");
-            match key.as_str() {
-                "listen" => {
-                    let s = as_str(&field, v)?;
-                    self.http.listen = s.parse().map_err(|_| {
-                        ConfigError::invalid(
-                            &field,
-                            format!("bad address {s:?} (expected 127.0.0.1:8080 or [::1]:8080)"),
-                        )
-                    })?;
-                }
-                "max_connections" => self.http.max_connections = as_count(&field, v, 1_000_000)?,
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
+impl<T> Parsed<T> {
+    fn new(expecting: &'static str) -> Self {
+        Parsed {
+            expecting,
+            ty: PhantomData,
         }
-        Ok(())
-    }
-
-    fn read_rtp(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("rtp.{key}");
-            match key.as_str() {
-                "ports" => {
-                    self.rtp.ports = as_str(&field, v)?
-                        .parse()
-                        .map_err(|r| ConfigError::invalid(&field, r))?
-                }
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
-    }
-
-    fn read_store(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("store.{key}");
-            match key.as_str() {
-                "path" => self.store.path = PathBuf::from(as_str(&field, v)?),
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
-    }
-
-    fn read_log(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("log.{key}");
-            match key.as_str() {
-                "format" => {
-                    self.log.format = as_str(&field, v)?
-                        .parse()
-                        .map_err(|r| ConfigError::invalid(&field, r))?
-                }
-                "level" => {
-                    let s = as_str(&field, v)?;
-                    tracing_subscriber::EnvFilter::try_new(s).map_err(|e| {
-                        ConfigError::invalid(&field, format!("bad filter {s:?}: {e}"))
-                    })?;
-                    self.log.level = s.to_owned();
-                }
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
-    }
-
-    fn read_api(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("api.{key}");
-            match key.as_str() {
-                "token" => self.api.token = Some(as_str(&field, v)?.to_owned()),
-                "participant_token" => {
-                    self.api.participant_token = Some(as_str(&field, v)?.to_owned())
-                }
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
-    }
-
-    fn read_meetings(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("meetings.{key}");
-            match key.as_str() {
-                "demo" => {
-                    self.meetings.demo = v
-                        .as_bool()
-                        .ok_or_else(|| ConfigError::invalid(&field, "expected true or false"))?
-                }
-                "max_rooms" => self.meetings.max_rooms = as_count(&field, v, 10_000)?,
-                "max_participants" => {
-                    self.meetings.max_participants = as_count(&field, v, 1_000_000)?
-                }
-                "event_log" => self.meetings.event_log = as_count(&field, v, 1_000_000)?,
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
     }
 }
 
-impl Config {
-    fn read_hep(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
-        for (key, v) in t {
-            let field = format!("hep.{key}");
-            match key.as_str() {
-                "address" => {
-                    let s = as_str(&field, v)?;
-                    self.hep.address = Some(s.parse().map_err(|_| {
-                        ConfigError::invalid(
-                            &field,
-                            format!("bad address {s:?} (expected 127.0.0.1:9060)"),
-                        )
-                    })?);
-                }
-                "capture_id" => {
-                    let n = v.as_integer().ok_or_else(|| {
-                        ConfigError::invalid(
-                            &field,
-                            format!("expected an integer, got {}", v.type_str()),
-                        )
-                    })?;
-                    self.hep.capture_id = u32::try_from(n)
-                        .map_err(|_| ConfigError::invalid(&field, "expected 0 to 4294967295"))?;
-                }
-                "password" => self.hep.password = Some(as_str(&field, v)?.to_owned()),
-                _ => return Err(ConfigError::invalid(field, "unknown key")),
-            }
-        }
-        Ok(())
+impl<T> de::Visitor<'_> for Parsed<T>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        s.parse().map_err(E::custom)
     }
 }
 
-/// `[[sip.credentials]]`: an array of `{ realm?, username, password }` tables.
-fn read_credentials(field: &str, v: &toml::Value) -> Result<Vec<SipCredential>, ConfigError> {
-    let arr = v
-        .as_array()
-        .ok_or_else(|| ConfigError::invalid(field, "expected an array of tables"))?;
-    let mut out = Vec::with_capacity(arr.len());
-    for (i, item) in arr.iter().enumerate() {
-        let f = format!("{field}[{i}]");
-        let t = item
-            .as_table()
-            .ok_or_else(|| ConfigError::invalid(&f, "expected a table"))?;
-        let (mut realm, mut username, mut password) = (None, None, None);
-        for (key, v) in t {
-            let kf = format!("{f}.{key}");
-            let s = as_str(&kf, v)?.to_string();
-            match key.as_str() {
-                "realm" => realm = Some(s),
-                "username" if s.is_empty() => {
-                    return Err(ConfigError::invalid(kf, "must not be empty"))
-                }
-                "username" => username = Some(s),
-                "password" => password = Some(s),
-                _ => return Err(ConfigError::invalid(kf, "unknown key")),
-            }
-        }
-        out.push(SipCredential {
-            realm,
-            username: username
-                .ok_or_else(|| ConfigError::invalid(format!("{f}.username"), "missing"))?,
-            password: password
-                .ok_or_else(|| ConfigError::invalid(format!("{f}.password"), "missing"))?,
-        });
+/// An integer in `MIN..=MAX`, the range a key accepts.
+fn in_range<'de, D: Deserializer<'de>, const MIN: u32, const MAX: u32>(
+    d: D,
+) -> Result<u32, D::Error> {
+    let n = i64::deserialize(d)?;
+    if !(i64::from(MIN)..=i64::from(MAX)).contains(&n) {
+        return Err(de::Error::custom(format!(
+            "{n} is out of range {MIN}..={MAX}"
+        )));
     }
-    Ok(out)
+    Ok(n as u32)
 }
 
-fn as_str<'a>(field: &str, v: &'a toml::Value) -> Result<&'a str, ConfigError> {
-    v.as_str().ok_or_else(|| {
-        ConfigError::invalid(field, format!("expected a string, got {}", v.type_str()))
+fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        de::Error::custom(format!(
+            "bad address {s:?} (expected IP:PORT such as 127.0.0.1:8080 or [::1]:8080)"
+        ))
     })
 }
 
-/// A positive integer no larger than `max`.
-fn as_count(field: &str, v: &toml::Value, max: i64) -> Result<u32, ConfigError> {
-    let n = v.as_integer().ok_or_else(|| {
-        ConfigError::invalid(field, format!("expected an integer, got {}", v.type_str()))
-    })?;
-    if !(1..=max).contains(&n) {
-        return Err(ConfigError::invalid(
-            field,
-            format!("{n} is out of range 1..={max}"),
-        ));
+fn some_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    socket_addr(d).map(Some)
+}
+
+/// A `tracing` filter, checked now so a typo fails `check-config` rather than logging.
+fn tracing_filter<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    tracing_subscriber::EnvFilter::try_new(&s)
+        .map_err(|e| de::Error::custom(format!("bad filter {s:?}: {e}")))?;
+    Ok(s)
+}
+
+fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Err(de::Error::custom("must not be empty"));
     }
-    Ok(n as u32)
+    Ok(s)
 }
 
 /// A bearer token must be usable in an `Authorization` header as is (RFC 6750 §2.1 b64token).
@@ -752,14 +734,15 @@ mod tests {
     }
 
     #[test]
-    fn unknown_transport_names_the_index() {
+    fn unknown_transport_names_the_index_and_where() {
         let e = Config::from_toml_str(
             "[sip]\nlisten = [\"udp:127.0.0.1:5070\", \"sctp:127.0.0.1:5070\"]\n",
         )
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "config: sip.listen[1]: unknown transport \"sctp\" (expected udp or tcp)"
+            "config: sip.listen[1]: unknown transport \"sctp\" (expected udp or tcp) \
+             (line 2, column 33)"
         );
     }
 
@@ -767,15 +750,48 @@ mod tests {
     fn unknown_key_and_section_are_named() {
         let e = Config::from_toml_str("[http]\nlisen = \"127.0.0.1:1\"\n").unwrap_err();
         assert_eq!(e.field(), Some("http.lisen"));
+        // serde lists the keys that would have been right.
+        assert!(e.to_string().contains("`listen`"), "{e}");
+        assert_eq!(e.location().map(|l| l.line), Some(2));
         let e = Config::from_toml_str("[htp]\n").unwrap_err();
         assert_eq!(e.field(), Some("htp"));
+        let e = Config::from_toml_str("sip = 5\n").unwrap_err();
+        assert_eq!(e.field(), Some("sip"));
+    }
+
+    #[test]
+    fn syntax_error_is_not_blamed_on_a_key() {
+        let e = Config::from_toml_str("[sip\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax { .. }), "{e:?}");
+        assert!(e.to_string().contains("line 1"), "{e}");
     }
 
     #[test]
     fn wrong_type_is_named() {
         let e = Config::from_toml_str("[rtp]\nports = 20000\n").unwrap_err();
         assert_eq!(e.field(), Some("rtp.ports"));
-        assert!(e.to_string().contains("expected a string"));
+        assert!(e.to_string().contains("expected a string"), "{e}");
+        let e = Config::from_toml_str("[store]\npath = 5\n").unwrap_err();
+        assert_eq!(e.field(), Some("store.path"));
+    }
+
+    #[test]
+    fn values_are_checked_as_read() {
+        for (toml, field) in [
+            ("[rtp]\nports = \"30000-20000\"\n", "rtp.ports"),
+            ("[log]\nformat = \"xml\"\n", "log.format"),
+            ("[log]\nlevel = \"roomgate=loud\"\n", "log.level"),
+            ("[http]\nlisten = \"localhost\"\n", "http.listen"),
+            ("[hep]\naddress = \"homer\"\n", "hep.address"),
+            ("[hep]\ncapture_id = -1\n", "hep.capture_id"),
+            ("[meetings]\ndemo = \"yes\"\n", "meetings.demo"),
+        ] {
+            let e = Config::from_toml_str(toml).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{toml}");
+            assert_eq!(e.location().map(|l| l.line), Some(2), "{toml}");
+        }
+        let c = Config::from_toml_str("[hep]\naddress = \"127.0.0.1:9060\"\n").unwrap();
+        assert_eq!(c.hep.address, Some("127.0.0.1:9060".parse().unwrap()));
     }
 
     #[test]
@@ -826,10 +842,16 @@ mod tests {
         );
         let e = Config::from_toml_str("[sip]\nmax_connections = 0\n").unwrap_err();
         assert_eq!(e.field(), Some("sip.max_connections"));
+        assert!(
+            e.to_string().contains("0 is out of range 1..=1000000"),
+            "{e}"
+        );
         let e = Config::from_toml_str("[sip]\nmax_out_of_dialog_transactions = \"many\"\n")
             .unwrap_err();
         assert_eq!(e.field(), Some("sip.max_out_of_dialog_transactions"));
         let e = Config::from_toml_str("[sip]\nanswer_delay_ms = -1\n").unwrap_err();
+        assert_eq!(e.field(), Some("sip.answer_delay_ms"));
+        let e = Config::from_toml_str("[sip]\nanswer_delay_ms = 60001\n").unwrap_err();
         assert_eq!(e.field(), Some("sip.answer_delay_ms"));
     }
 
@@ -870,6 +892,10 @@ mod tests {
                 "sip.credentials[0].username",
             ),
             (
+                "[[sip.credentials]]\nusername = \"\"\npassword = \"x\"\n",
+                "sip.credentials[0].username",
+            ),
+            (
                 "[[sip.credentials]]\nusername = \"a\"\npassword = \"b\"\nuser = \"c\"\n",
                 "sip.credentials[0].user",
             ),
@@ -885,5 +911,151 @@ mod tests {
     fn debug_hides_tokens() {
         let c = Config::from_toml_str("[api]\ntoken = \"secretsecretsecret\"\n").unwrap();
         assert!(!format!("{c:?}").contains("secretsecretsecret"));
+    }
+
+    // The file, the docs and the structs must not drift apart: the keys of the structs are
+    // derived by serializing a config and walking it, so a field added without a docs row or an
+    // example line fails here.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    const DOCS: &str = include_str!("../docs/config.md");
+    const EXAMPLE: &str = include_str!("../deploy/roomgate.example.toml");
+
+    /// Every key below `prefix` with its value, spelled as the docs spell it: an array of tables
+    /// is a key of its own and its tables' keys are `key[].name`.
+    fn walk(prefix: &str, v: &Value, keys: &mut BTreeMap<String, Value>) {
+        let mut leaf = || keys.insert(prefix.to_owned(), v.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, keys);
+                }
+            }
+            Value::Array(a) if a.first().is_some_and(Value::is_object) => {
+                leaf();
+                walk(&format!("{prefix}[]"), &a[0], keys);
+            }
+            _ => {
+                leaf();
+            }
+        }
+    }
+
+    fn keys_of(v: &impl serde::Serialize) -> BTreeMap<String, Value> {
+        let mut keys = BTreeMap::new();
+        walk("", &serde_json::to_value(v).expect("serializes"), &mut keys);
+        keys
+    }
+
+    /// Every key of the structs: a default config with one credential, so that the keys of a
+    /// `[[sip.credentials]]` table are there too. (`None` serializes as null, so unset options
+    /// count.)
+    fn struct_keys() -> BTreeSet<String> {
+        let mut c = Config::default();
+        c.sip.credentials.push(SipCredential {
+            realm: None,
+            username: "u".into(),
+            password: "p".into(),
+        });
+        keys_of(&c).into_keys().collect()
+    }
+
+    /// `(key, default cell)` of each row of the key table in docs/config.md.
+    fn documented() -> Vec<(&'static str, &'static str)> {
+        DOCS.lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.strip_prefix("| `")?.split(" | ").collect();
+                let key = cells[0].strip_suffix('`')?;
+                Some((key, *cells.get(2)?))
+            })
+            .collect()
+    }
+
+    /// The example with its commented-out keys (`# token = "…"`, `# [[sip.credentials]]`) put
+    /// back, so that they are checked too.
+    fn example_uncommented() -> String {
+        let is_key = |s: &str| {
+            s.starts_with('[')
+                || s.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+        };
+        EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if is_key(rest) => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn diff(what: &str, a: &BTreeSet<String>, b: &BTreeSet<String>) -> String {
+        format!(
+            "{what}: missing {:?}, unknown {:?}",
+            a.difference(b).collect::<Vec<_>>(),
+            b.difference(a).collect::<Vec<_>>()
+        )
+    }
+
+    #[test]
+    fn docs_document_every_field_and_nothing_else() {
+        let fields = struct_keys();
+        let docs: BTreeSet<String> = documented().iter().map(|(k, _)| k.to_string()).collect();
+        assert!(fields.len() > 20, "the walk found the fields: {fields:?}");
+        assert_eq!(fields, docs, "{}", diff("docs/config.md", &fields, &docs));
+    }
+
+    #[test]
+    fn example_holds_every_key_with_its_default() {
+        // As shipped (options commented out) it is exactly the defaults.
+        assert_eq!(Config::from_toml_str(EXAMPLE).unwrap(), Config::default());
+        // With them put back every key is there, and every one parses (unknown keys would fail).
+        let full = example_uncommented();
+        let parsed = Config::from_toml_str(&full).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.api.token.is_some() && !parsed.sip.credentials.is_empty());
+        let table: toml::Table = full.parse().unwrap();
+        let example: BTreeSet<String> = keys_of(&table).into_keys().collect();
+        let fields = struct_keys();
+        assert_eq!(
+            fields,
+            example,
+            "{}",
+            diff("deploy/roomgate.example.toml", &fields, &example)
+        );
+    }
+
+    #[test]
+    fn documented_defaults_are_the_defaults() {
+        let defaults = keys_of(&Config::default());
+        for (key, cell) in documented() {
+            let Some(default) = defaults.get(key) else {
+                continue; // inside an array of tables: no default of its own
+            };
+            let want = match cell.strip_prefix('`').and_then(|c| c.strip_suffix('`')) {
+                // A TOML value (`4096`, `true`, `["udp:…"]`) or bare text (`127.0.0.1:8080`).
+                Some(text) => match format!("v = {text}").parse::<toml::Table>() {
+                    Ok(t) => serde_json::to_value(&t["v"]).unwrap(),
+                    Err(_) => Value::String(text.to_owned()),
+                },
+                // Prose (none, off, generated): nothing is set by default.
+                None => {
+                    assert!(
+                        default.is_null() || default.as_array().is_some_and(Vec::is_empty),
+                        "{key}: documented as {cell:?} but defaults to {default}"
+                    );
+                    continue;
+                }
+            };
+            assert_eq!(&want, default, "{key}: docs/config.md says {cell}");
+        }
     }
 }

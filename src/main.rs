@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use roomgate::config::{Config, LogFormat, Overrides, PortRange, SipListen};
+use roomgate::config::{Config, LogFormat, Overrides, PortRange, SipListen, MAX_ANSWER_DELAY_MS};
 use roomgate::runtime::{self, TokenSource};
 
 #[derive(Parser)]
@@ -97,7 +97,11 @@ struct ServeArgs {
     )]
     api_participant_token: Option<String>,
     /// Ring (180) this many milliseconds before answering an INVITE [default: 0].
-    #[arg(long = "answer-delay-ms", value_name = "MS")]
+    #[arg(
+        long = "answer-delay-ms",
+        value_name = "MS",
+        value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_ANSWER_DELAY_MS))
+    )]
     answer_delay_ms: Option<u32>,
 }
 

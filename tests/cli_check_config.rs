@@ -1,5 +1,6 @@
 //! `roomgate check-config`: the shipped example passes; a broken config fails naming the key;
-//! `serve` refuses a bad flag naming it, before starting anything.
+//! `serve` refuses a bad flag naming it, before starting anything; the flags of `serve` are the
+//! ones docs/config.md lists.
 
 use std::process::Command;
 
@@ -43,9 +44,15 @@ fn broken_configs_fail_naming_the_key() {
         (
             "typo",
             "[http]\nlisten_addr = \"127.0.0.1:8080\"\n",
-            "config: http.listen_addr: unknown key",
+            "config: http.listen_addr: unknown field `listen_addr`, expected `listen` or \
+             `max_connections` (line 2, column 1)",
         ),
         ("format", "[log]\nformat = \"xml\"\n", "config: log.format:"),
+        (
+            "credentials",
+            "[[sip.credentials]]\nusername = \"gw\"\n",
+            "config: sip.credentials[0].password: missing",
+        ),
         ("token", "[api]\ntoken = \"short\"\n", "config: api.token:"),
         ("syntax", "[sip\n", "config: "),
     ];
@@ -75,6 +82,10 @@ fn bad_flags_fail_naming_the_flag() {
             &["serve", "--http-listen", "localhost"][..],
             "--http-listen",
         ),
+        (
+            &["serve", "--answer-delay-ms", "60001"][..],
+            "--answer-delay-ms",
+        ),
     ] {
         let out = roomgate(args);
         assert!(!out.status.success(), "{args:?} must fail");
@@ -87,4 +98,36 @@ fn bad_flags_fail_naming_the_flag() {
     let _ = std::fs::remove_file(&path);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("config: store.path"));
+}
+
+/// The Flag column of docs/config.md lists exactly the flags `roomgate serve` has (besides
+/// `--config`), so neither can gain or lose one unnoticed.
+#[test]
+fn documented_flags_are_the_serve_flags() {
+    let long_flags = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let docs = include_str!("../docs/config.md");
+    let documented = long_flags(
+        &docs
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split(" | ").nth(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let out = roomgate(&["serve", "--help"]);
+    assert!(out.status.success());
+    let mut serve = long_flags(&String::from_utf8_lossy(&out.stdout));
+    for not_a_key in ["--config", "--help", "--version"] {
+        serve.remove(not_a_key);
+    }
+    assert!(serve.contains("--sip-listen"), "{serve:?}");
+    assert_eq!(
+        documented, serve,
+        "docs/config.md Flag column vs `serve --help`"
+    );
 }
