@@ -53,6 +53,7 @@ pub mod prompt;
 pub mod resample;
 pub mod rtcp;
 pub mod rtp;
+pub mod source;
 pub mod stats;
 pub mod video;
 
