@@ -608,7 +608,10 @@ mod tests {
         // A new offer/answer opens a new window: then the peer's new address is learned.
         s.set_peer(now, audio(PEER), PeerAddrs::default());
         let v = s.check(now, PacketKind::AudioRtp, rebound, &rtp(7, seq));
-        assert!(!v.accepted(), "no better a match for the SDP than the learned source");
+        assert!(
+            !v.accepted(),
+            "no better a match for the SDP than the learned source"
+        );
         let v = s.check(now, PacketKind::AudioRtp, addr(PEER), &rtp(7, seq + 1));
         assert_eq!(
             v,
