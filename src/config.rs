@@ -235,6 +235,14 @@ pub struct RtpConfig {
     pub ports: PortRange,
 }
 
+/// `[media]`
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MediaConfig {
+    /// Never follow a call leg's peer to a new media source once the learning window after an
+    /// offer/answer is over (not even a NAT rebinding). Default false.
+    pub strict_source: bool,
+}
+
 /// `[store]`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -313,6 +321,7 @@ pub struct Config {
     pub sip: SipConfig,
     pub http: HttpConfig,
     pub rtp: RtpConfig,
+    pub media: MediaConfig,
     pub store: StoreConfig,
     pub log: LogConfig,
     pub api: ApiConfig,
@@ -352,6 +361,7 @@ impl Default for Config {
                     last: 29999,
                 },
             },
+            media: MediaConfig::default(),
             store: StoreConfig {
                 path: PathBuf::from("roomgate.db"),
             },
@@ -417,6 +427,7 @@ impl Config {
                 "sip" => config.read_sip(t)?,
                 "http" => config.read_http(t)?,
                 "rtp" => config.read_rtp(t)?,
+                "media" => config.read_media(t)?,
                 "store" => config.read_store(t)?,
                 "log" => config.read_log(t)?,
                 "api" => config.read_api(t)?,
@@ -550,6 +561,21 @@ impl Config {
                     self.rtp.ports = as_str(&field, v)?
                         .parse()
                         .map_err(|r| ConfigError::invalid(&field, r))?
+                }
+                _ => return Err(ConfigError::invalid(field, "unknown key")),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_media(&mut self, t: &toml::Table) -> Result<(), ConfigError> {
+        for (key, v) in t {
+            let field = format!("media.{key}");
+            match key.as_str() {
+                "strict_source" => {
+                    self.media.strict_source = v
+                        .as_bool()
+                        .ok_or_else(|| ConfigError::invalid(&field, "expected true or false"))?
                 }
                 _ => return Err(ConfigError::invalid(field, "unknown key")),
             }
@@ -879,6 +905,17 @@ mod tests {
             let e = Config::from_toml_str(toml).unwrap_err();
             assert_eq!(e.field(), Some(field), "{toml}");
         }
+    }
+
+    #[test]
+    fn media_strict_source() {
+        assert!(!Config::default().media.strict_source);
+        let c = Config::from_toml_str("[media]\nstrict_source = true\n").unwrap();
+        assert!(c.media.strict_source);
+        let e = Config::from_toml_str("[media]\nstrict_source = \"yes\"\n").unwrap_err();
+        assert_eq!(e.field(), Some("media.strict_source"));
+        let e = Config::from_toml_str("[media]\nstrict = true\n").unwrap_err();
+        assert_eq!(e.field(), Some("media.strict"));
     }
 
     #[test]
