@@ -99,8 +99,9 @@ fn a_stranger_spraying_rtp_at_every_port_gets_nothing_and_silences_nobody() {
         let done = done.clone();
         std::thread::spawn(move || spray(ports, sprayer, done))
     };
-    // The spray starts inside the legs' learning window and outlasts it. Each second of it,
-    // both still hear exactly the other (each check covers the last second they received).
+    // The spray starts as soon as they hear each other, so usually inside the legs' learning
+    // window (3 s from the answer), and outlasts it. Each second of it, both still hear exactly
+    // the other (each check covers the last second they received).
     let mut checks = 0;
     while !done.load(Ordering::Relaxed) {
         sleep(Duration::from_millis(1000));
