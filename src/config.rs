@@ -373,6 +373,16 @@ impl Default for RtpConfig {
     }
 }
 
+/// `[media]`
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+#[serde(default, deny_unknown_fields, expecting = "a [media] table")]
+pub struct MediaConfig {
+    /// Never follow a call leg's peer to a new media source once the learning window after an
+    /// offer/answer is over (not even a NAT rebinding). Default false.
+    pub strict_source: bool,
+}
+
 /// `[store]`
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(test, derive(serde::Serialize))]
@@ -497,6 +507,7 @@ pub struct Config {
     pub sip: SipConfig,
     pub http: HttpConfig,
     pub rtp: RtpConfig,
+    pub media: MediaConfig,
     pub store: StoreConfig,
     pub log: LogConfig,
     pub api: ApiConfig,
@@ -905,6 +916,17 @@ mod tests {
             let e = Config::from_toml_str(toml).unwrap_err();
             assert_eq!(e.field(), Some(field), "{toml}");
         }
+    }
+
+    #[test]
+    fn media_strict_source() {
+        assert!(!Config::default().media.strict_source);
+        let c = Config::from_toml_str("[media]\nstrict_source = true\n").unwrap();
+        assert!(c.media.strict_source);
+        let e = Config::from_toml_str("[media]\nstrict_source = \"yes\"\n").unwrap_err();
+        assert_eq!(e.field(), Some("media.strict_source"));
+        let e = Config::from_toml_str("[media]\nstrict = true\n").unwrap_err();
+        assert_eq!(e.field(), Some("media.strict"));
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub(crate) struct Leg {
     pub recv: Counters,
     pub malformed: u64,
     pub unknown_pt: u64,
+    /// Datagrams the shell dropped as coming from a foreign source.
+    pub foreign: u64,
 
     // Send side.
     pub encoder: Encoder,
@@ -120,6 +122,7 @@ impl Leg {
             recv: Counters::default(),
             malformed: 0,
             unknown_pt: 0,
+            foreign: 0,
             encoder: Encoder::new(codec),
             downsampler: Downsampler::new(),
             ssrc,
@@ -304,6 +307,7 @@ impl Leg {
             playout_delay_ms: js.target_delay_ms,
             malformed: self.malformed + self.malformed_rtcp,
             unknown_payload_type: self.unknown_pt,
+            foreign_packets: self.foreign,
             peer: self.peer_view,
             sent_report: self.sent_report,
             rtt_ms: self.rtt_ms,

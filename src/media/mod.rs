@@ -39,6 +39,11 @@
 //!   packetization-mode=1; others are audio-only with the reason in their [`LegStats`]. A
 //!   receiver switches to a new source on that source's next keyframe (requested with PLI and
 //!   FIR and a [`MediaEvent::KeyframeNeeded`]), so it never decodes a broken picture.
+//! - **Whose packets.** A leg's ports take datagrams only from its peer's source, learned per
+//!   [`source`] (a learning window after each offer/answer, a peer re-learned when its NAT
+//!   binding changes, never with `media.strict_source`): the shell asks
+//!   [`source::LegSources`] before handing a datagram in, counts the others into the leg's
+//!   [`LegStats`] ([`MediaPlane::count_foreign`]) and sends each leg's media where it says.
 //! - **Codecs.** PCMU, PCMA, G.722 (our own) and Opus (the pure-Rust opus-rs crate; RTP clock
 //!   48000, decoded and encoded at 16 kHz mono so a room with an Opus leg mixes at 16 kHz like
 //!   one with a G.722 leg; Opus's own concealment and in-band FEC on loss; see [`codec::opus`]).
@@ -53,6 +58,7 @@ pub mod prompt;
 pub mod resample;
 pub mod rtcp;
 pub mod rtp;
+pub mod source;
 pub mod stats;
 pub mod video;
 

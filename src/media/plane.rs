@@ -120,6 +120,14 @@ impl MediaPlane {
         Some(self.legs[i].as_ref()?.stats())
     }
 
+    /// Counts one datagram received on `leg`'s ports that the shell dropped because it came
+    /// from a foreign source ([`super::source::LegSources`]), for the leg's statistics.
+    pub fn count_foreign(&mut self, leg: LegId) {
+        if let Ok(l) = self.leg_mut(leg) {
+            l.foreign += 1;
+        }
+    }
+
     /// Takes one RTCP datagram received on `leg` (compound, RFC 3550 §6.1). Malformed ones are
     /// counted and dropped.
     pub fn handle_rtcp(

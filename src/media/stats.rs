@@ -109,6 +109,9 @@ pub struct LegStats {
     pub malformed: u64,
     /// Packets with a payload type we did not negotiate.
     pub unknown_payload_type: u64,
+    /// RTP and RTCP datagrams dropped because they came from a foreign source, not the leg's
+    /// peer (see [`super::source`]).
+    pub foreign_packets: u64,
     /// The peer's view of our stream, from its last RR/SR.
     pub peer: Option<PeerView>,
     /// Our last report of the peer's stream as we sent it (for capture, HEP to Homer).

@@ -117,6 +117,8 @@ pub struct LiveStats {
     pub mos_out: Option<f32>,
     /// What the peer reports of our stream.
     pub peer: Option<PeerReport>,
+    /// RTP/RTCP datagrams dropped because they came from a foreign source, not the peer.
+    pub foreign_packets: u64,
     pub updated_at: WallTime,
 }
 
@@ -426,6 +428,7 @@ impl LegBook {
                 cumulative_lost: p.cumulative_lost,
                 jitter_ms: p.jitter_ms,
             }),
+            foreign_packets: s.foreign_packets,
             updated_at: WallTime(wall.unix_ms),
         };
         let band = verdict(&Window {
@@ -693,6 +696,7 @@ impl StatsBatch {
         json_field(out, br#","mos":"#, &f.mos);
         json_field(out, br#","mos_out":"#, &f.mos_out);
         json_field(out, br#","peer":"#, &f.peer);
+        json_field(out, br#","foreign_packets":"#, &f.foreign_packets);
         out.extend_from_slice(b"}}");
         self.legs += 1;
     }
@@ -772,6 +776,7 @@ mod tests {
             playout_delay_ms: 0,
             malformed: 0,
             unknown_payload_type: 0,
+            foreign_packets: 0,
             peer: None,
             sent_report: None,
             rtt_ms: None,

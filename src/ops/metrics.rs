@@ -54,13 +54,15 @@ fn jitter_histogram() -> Histogram {
     Histogram::new(exponential_buckets(1.0, 2.0, 10))
 }
 
-/// The media shard's share: its tick. Cloned into the shard thread.
+/// The media shard's share: its tick, and what it refused. Cloned into the shard thread.
 #[derive(Clone, Debug)]
 pub struct ShardMetrics {
     /// Wall time of one mixer tick (all rooms of the shard), seconds.
     pub tick_seconds: Histogram,
     /// Ticks that started late (the plane's own count).
     pub late_ticks: Counter,
+    /// RTP/RTCP datagrams dropped because they came from a foreign source, not the leg's peer.
+    pub foreign_packets: Counter,
 }
 
 impl Default for ShardMetrics {
@@ -69,6 +71,7 @@ impl Default for ShardMetrics {
             // 10 µs … ~40 ms: a tick must end well inside its 20 ms.
             tick_seconds: Histogram::new(exponential_buckets(1e-5, 2.0, 13)),
             late_ticks: Counter::default(),
+            foreign_packets: Counter::default(),
         }
     }
 }
@@ -224,6 +227,11 @@ impl OpsMetrics {
             "roomgate_mixer_late_ticks",
             "Mixer ticks that started late",
             m.shard.late_ticks.clone(),
+        );
+        r.register(
+            "roomgate_rtp_foreign_packets",
+            "RTP and RTCP datagrams dropped because they came from a source other than the call leg's peer",
+            m.shard.foreign_packets.clone(),
         );
         m
     }

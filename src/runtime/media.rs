@@ -16,9 +16,11 @@
 //! datagram: every leg has its own socket (its own port in the SDP), and a tick sends one audio
 //! packet per socket, so `sendmmsg` (batching per socket) would carry one message per call.
 //!
-//! Symmetric RTP: until the SDP gives an address (or when the peer is behind NAT) the shard
-//! sends to where the leg's packets come from — the address learned from the first packet
-//! replaces the SDP's (as rtpengine's "learning" does).
+//! Whose packets, and where media goes: each leg's [`LegSources`] (see [`crate::media::source`])
+//! learns the peer's source in a window after each offer/answer and holds on to it (symmetric
+//! RTP through NAT, as rtpengine and Asterisk's `strictrtp` do); datagrams from anyone else are
+//! dropped before the plane sees them, counted (`roomgate_rtp_foreign_packets_total`, the leg's
+//! `foreign_packets`) and logged at most once per leg per ten seconds.
 
 use std::collections::HashMap;
 use std::io;
@@ -32,6 +34,7 @@ use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use tokio::sync::mpsc;
 
+use crate::media::source::{LegSources, PeerAddrs, Verdict};
 use crate::media::{LegId, MediaCommand, MediaEvent, MediaOutput, MediaPlane, PacketKind};
 
 /// What the engine asks of a shard.
@@ -83,17 +86,21 @@ const WAKER: Token = Token(usize::MAX);
 /// How often a shard publishes and logs its [`ShardStats`].
 pub const STATS_WINDOW: Duration = Duration::from_secs(10);
 
-/// How a shard does its socket I/O.
+/// How a shard does its socket I/O, and whom it takes media from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShardOptions {
     /// Receive with `recvmmsg(2)` (Linux) rather than `recv_from` until `EWOULDBLOCK`.
     pub batch_recv: bool,
+    /// Never follow a peer to a new source after the learning window (`media.strict_source`;
+    /// see [`crate::media::source`]).
+    pub strict_source: bool,
 }
 
 impl Default for ShardOptions {
     fn default() -> Self {
         ShardOptions {
             batch_recv: cfg!(target_os = "linux"),
+            strict_source: false,
         }
     }
 }
@@ -250,6 +257,16 @@ fn kind_index(k: PacketKind) -> usize {
     }
 }
 
+/// The inverse of [`kind_index`] (socket and token order: audio RTP, audio RTCP, video…).
+fn kind_of(i: usize) -> PacketKind {
+    match i {
+        0 => PacketKind::AudioRtp,
+        1 => PacketKind::AudioRtcp,
+        2 => PacketKind::VideoRtp,
+        _ => PacketKind::VideoRtcp,
+    }
+}
+
 struct LegSockets {
     slot: usize,
     ip: IpAddr,
@@ -258,9 +275,8 @@ struct LegSockets {
     /// RTCP rides on the RTP socket (RFC 5761); the RTCP socket is closed.
     mux: [bool; 2],
     socks: [Option<UdpSocket>; 4],
-    /// Where each stream goes; learned from received packets when the SDP gave none.
-    remote: [Option<SocketAddr>; 4],
-    learned: [bool; 4],
+    /// Whose datagrams each stream takes, and where it goes.
+    sources: LegSources,
 }
 
 /// The engine's handle on a running shard.
@@ -467,7 +483,7 @@ impl Shard {
                 audio_port,
                 video_port,
             } => {
-                if let Err(e) = self.open(leg, ip, audio_port, video_port) {
+                if let Err(e) = self.open(now, leg, ip, audio_port, video_port) {
                     self.close(leg);
                     let _ = self.events.send(ShardEvent::OpenFailed {
                         leg,
@@ -485,20 +501,20 @@ impl Shard {
             } => {
                 self.set_mux(leg, rtcp_mux);
                 if let Some(l) = self.legs.get_mut(&leg) {
-                    for (i, a) in [audio_rtp, audio_rtcp, video_rtp, video_rtcp]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        // A learned address (symmetric RTP) wins over the SDP's.
-                        if !l.learned[i] {
-                            l.remote[i] = a;
-                        }
-                        if a.is_none() {
-                            // Hold: stop sending even to a learned address.
-                            l.remote[i] = None;
-                            l.learned[i] = false;
-                        }
-                    }
+                    // A new offer/answer: its addresses, and a new learning window.
+                    l.sources.set_peer(
+                        now,
+                        PeerAddrs {
+                            rtp: audio_rtp,
+                            rtcp: audio_rtcp,
+                            rtcp_mux: rtcp_mux[0],
+                        },
+                        PeerAddrs {
+                            rtp: video_rtp,
+                            rtcp: video_rtcp,
+                            rtcp_mux: rtcp_mux[1],
+                        },
+                    );
                 }
             }
             ShardCommand::Media(cmd) => {
@@ -545,6 +561,7 @@ impl Shard {
 
     fn open(
         &mut self,
+        now: Instant,
         leg: LegId,
         ip: IpAddr,
         audio_port: u16,
@@ -561,8 +578,7 @@ impl Shard {
             ports: [Some(audio_port), video_port],
             mux: [false; 2],
             socks: [None, None, None, None],
-            remote: [None; 4],
-            learned: [false; 4],
+            sources: LegSources::new(now, self.options.strict_source),
         };
         let ports = [
             Some(audio_port),
@@ -660,11 +676,17 @@ impl Shard {
             };
             self.meter.rx_packets += 1;
             let kind = l.demux(kind, &self.buf[..n]);
-            if l.remote[kind] != Some(from) {
-                l.remote[kind] = Some(from);
-                l.learned[kind] = true;
-            }
-            deliver(&mut self.plane, now, leg, kind, &self.buf[..n]);
+            let pkt = &self.buf[..n];
+            admit(
+                &mut self.plane,
+                self.metrics.as_ref(),
+                l,
+                leg,
+                now,
+                kind,
+                from,
+                pkt,
+            );
         }
     }
 
@@ -688,13 +710,18 @@ impl Shard {
             for i in 0..n {
                 let (pkt, from) = self.batch.get(i);
                 let kind = l.demux(kind, pkt);
-                if let Some(from) = from {
-                    if l.remote[kind] != Some(from) {
-                        l.remote[kind] = Some(from);
-                        l.learned[kind] = true;
-                    }
-                }
-                deliver(&mut self.plane, now, leg, kind, pkt);
+                // UDP sources are always IPv4 or IPv6; one that is neither cannot be vetted.
+                let Some(from) = from else { continue };
+                admit(
+                    &mut self.plane,
+                    self.metrics.as_ref(),
+                    l,
+                    leg,
+                    now,
+                    kind,
+                    from,
+                    pkt,
+                );
             }
             if n < batch::BATCH {
                 return;
@@ -713,7 +740,8 @@ impl Shard {
                     // RTCP goes out of the RTCP socket, RTP out of the RTP one (RFC 3550 §11),
                     // both out of the RTP one when multiplexed (RFC 5761 §4).
                     let from = if i % 2 == 1 && l.mux[i / 2] { i - 1 } else { i };
-                    let (Some(sock), Some(to)) = (l.socks[from].as_ref(), l.remote[i]) else {
+                    let to = l.sources.destination(t.kind);
+                    let (Some(sock), Some(to)) = (l.socks[from].as_ref(), to) else {
                         continue;
                     };
                     match sock.send_to(&t.bytes, to) {
@@ -749,6 +777,55 @@ impl LegSockets {
             kind
         }
     }
+}
+
+/// Vets one datagram of stream `kind` received on `leg`'s ports from `from`: the peer's go to
+/// the plane; a foreign source's are dropped, counted (the leg's statistics, Prometheus) and
+/// logged at most once per leg per [`crate::media::source::REPORT_EVERY`].
+#[allow(clippy::too_many_arguments)]
+fn admit(
+    plane: &mut MediaPlane,
+    metrics: Option<&crate::ops::metrics::ShardMetrics>,
+    l: &mut LegSockets,
+    leg: LegId,
+    now: Instant,
+    kind: usize,
+    from: SocketAddr,
+    pkt: &[u8],
+) {
+    let stream = kind_of(kind);
+    match l.sources.check(now, stream, from, pkt) {
+        Verdict::Accept => {}
+        Verdict::Learned { previous } => {
+            tracing::debug!(leg = leg.0, ?stream, source = %from, ?previous, "media source learned");
+        }
+        Verdict::Switched { previous } => {
+            tracing::info!(
+                leg = leg.0,
+                ?stream,
+                source = %from,
+                %previous,
+                "media source re-learned (the peer's address changed)"
+            );
+        }
+        Verdict::Foreign { report } => {
+            plane.count_foreign(leg);
+            if let Some(m) = metrics {
+                m.foreign_packets.inc();
+            }
+            if report {
+                tracing::warn!(
+                    leg = leg.0,
+                    ?stream,
+                    source = %from,
+                    foreign_packets = l.sources.foreign_packets(),
+                    "RTP from a foreign source dropped"
+                );
+            }
+            return;
+        }
+    }
+    deliver(plane, now, leg, kind, pkt);
 }
 
 /// Hands one received datagram to the plane (RTCP on odd stream kinds, RFC 3550 §11).

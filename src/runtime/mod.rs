@@ -219,8 +219,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         metrics.clone(),
     );
     let (media_tx, media_rx) = mpsc::unbounded_channel();
-    let shard =
-        MediaShard::spawn(rand::rngs::OsRng.next_u64(), media_tx).context("media shard thread")?;
+    let shard_options = media::ShardOptions {
+        strict_source: config.media.strict_source,
+        ..media::ShardOptions::from_env()
+    };
+    let shard = MediaShard::spawn_with(rand::rngs::OsRng.next_u64(), media_tx, shard_options)
+        .context("media shard thread")?;
     let (sip_tx, sip_rx) = mpsc::channel(SIP_QUEUE);
     let sip_stop = CancellationToken::new();
     let sip_tasks = TaskTracker::new();

@@ -46,6 +46,8 @@ pub fn free_media_port() -> u16 {
 pub struct Roomgate {
     child: Option<Child>,
     pub sip_port: u16,
+    /// The RTP port range it was started with (`--rtp-ports`), inclusive.
+    pub rtp_ports: (u16, u16),
     pub http: SocketAddr,
     pub dir: PathBuf,
     pub log: PathBuf,
@@ -63,13 +65,14 @@ impl Roomgate {
         let sip_port = free_port();
         let http_port = free_port();
         let log = dir.join(format!("roomgate-{sip_port}.log"));
+        let rtp_ports = rtp_range(sip_port);
         let logfile = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_roomgate"))
             .arg("serve")
             .args(["--sip-listen", &format!("udp:127.0.0.1:{sip_port}")])
             .args(["--sip-listen", &format!("tcp:127.0.0.1:{sip_port}")])
             .args(["--http-listen", &format!("127.0.0.1:{http_port}")])
-            .args(["--rtp-ports", &rtp_range(sip_port)])
+            .args(["--rtp-ports", &format!("{}-{}", rtp_ports.0, rtp_ports.1)])
             .args([
                 "--db",
                 dir.join("roomgate.db").to_str().expect("utf-8 path"),
@@ -84,6 +87,7 @@ impl Roomgate {
         let rg = Roomgate {
             child: Some(child),
             sip_port,
+            rtp_ports,
             http: ([127, 0, 0, 1], http_port).into(),
             dir,
             log,
@@ -142,9 +146,9 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 }
 
 /// Each test process gets its own RTP range so parallel tests never collide.
-fn rtp_range(seed: u16) -> String {
-    let base = 20000 + (seed % 400) as u32 * 100;
-    format!("{}-{}", base, base + 99)
+fn rtp_range(seed: u16) -> (u16, u16) {
+    let base = 20000 + (seed % 400) * 100;
+    (base, base + 99)
 }
 
 pub fn scratch_dir(tag: &str) -> PathBuf {

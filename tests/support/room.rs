@@ -68,6 +68,15 @@ struct Shared {
     rx: Mutex<Reception>,
     /// RTCP compound packets sent.
     rtcp_sent: AtomicU32,
+    /// The RTP socket media is sent from and received on; replaced by
+    /// [`RoomSystem::rebind_rtp`] (as a NAT rebinding would change the source port).
+    rtp: Mutex<Option<Arc<UdpSocket>>>,
+}
+
+impl Shared {
+    fn rtp(&self) -> Arc<UdpSocket> {
+        self.rtp.lock().unwrap().clone().expect("media started")
+    }
 }
 
 /// What a receiver tracks of one RTP source (RFC 3550 §6.4.1, A.1), simplified: packets
@@ -245,6 +254,21 @@ impl RoomSystem {
         (self.rtp_local, self.rtp_remote)
     }
 
+    /// Moves its RTP to a new local port mid-call, as a NAT rebinding does to what roomgate sees:
+    /// the same stream (SSRC, sequence numbers, timestamps) goes on from the new port, and the
+    /// old one is closed. What it heard so far is forgotten, so what it hears from now on
+    /// arrived at the new port. Returns the new address.
+    pub fn rebind_rtp(&mut self) -> SocketAddr {
+        let rtp = UdpSocket::bind("127.0.0.1:0").expect("bind RTP");
+        rtp.set_read_timeout(Some(Duration::from_millis(20)))
+            .unwrap();
+        self.rtp_local = rtp.local_addr().unwrap();
+        let mut heard = self.shared.heard.lock().unwrap();
+        *self.shared.rtp.lock().unwrap() = Some(Arc::new(rtp));
+        heard.clear();
+        self.rtp_local
+    }
+
     /// From now on, leaves `percent` of outgoing audio packets unsent (evenly spread; their
     /// sequence numbers are skipped, so the receiver counts them lost).
     pub fn set_loss_percent(&self, percent: u32) {
@@ -376,7 +400,7 @@ impl RoomSystem {
     fn start_media(&mut self, rtp: UdpSocket, remote: SocketAddr, tone_hz: f64, codec: Codec) {
         rtp.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
-        let rx = rtp.try_clone().unwrap();
+        *self.shared.rtp.lock().unwrap() = Some(Arc::new(rtp));
         let shared = self.shared.clone();
         self.threads.push(std::thread::spawn(move || {
             let mut seq: u16 = 1;
@@ -451,7 +475,7 @@ impl RoomSystem {
                 if drop {
                     shared.dropped.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    let _ = rtp.send_to(&pkt, remote);
+                    let _ = shared.rtp().send_to(&pkt, remote);
                 }
                 seq = seq.wrapping_add(1);
                 ts = ts.wrapping_add(units);
@@ -470,7 +494,10 @@ impl RoomSystem {
                 .then(|| opus_rs::OpusDecoder::new(RATE as i32, 1).expect("decoder"));
             let mut pcm = vec![0f32; 960];
             while !shared.stop.load(Ordering::Relaxed) {
-                let Ok(n) = rx.recv(&mut buf) else { continue };
+                let sock = shared.rtp();
+                let Ok(n) = sock.recv(&mut buf) else {
+                    continue;
+                };
                 if n < 12 || buf[1] & 0x7f != codec.pt() {
                     continue;
                 }
@@ -502,6 +529,10 @@ impl RoomSystem {
                     continue;
                 };
                 let mut heard = shared.heard.lock().unwrap();
+                if !Arc::ptr_eq(&sock, &shared.rtp()) {
+                    // Received on a port given up since (`rebind_rtp`): not what it hears now.
+                    continue;
+                }
                 match opus.as_mut() {
                     None => heard.extend(payload.iter().map(|&b| ulaw_decode(b))),
                     Some(dec) => {
