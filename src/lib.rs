@@ -1,6 +1,6 @@
 //! # roomgate
 //!
-//! A SIP (and, later, H.323) gateway that turns each call from a conference-room system into a
+//! A SIP (and, next, H.323 and WebRTC) gateway that turns each call from a conference-room system into a
 //! meeting participant, mixes and switches its media with the others in its room, and lets the
 //! host split the meeting into breakout rooms — without the hardware ever hanging up.
 //!
@@ -13,18 +13,48 @@
 //! testable in simulated time.
 //!
 //! ```text
-//!  sip::{codec, transaction, dialog}   sdp
-//!        └──────────── call (legs) ─────┐
-//!                 meeting (main session + breakout rooms)
-//!                 media (RTP/RTCP, jitter, codecs, mixer, video switch)
-//!                          engine::Gateway  ← the sans-IO boundary
-//!                          runtime (tokio: sockets, clock, tasks, SQLite writer, HTTP)
+//!  room systems ──SIP/UDP,TCP──┐                         ┌── hosts / ops: REST, WebSocket, console
+//!                              ▼                         ▼
+//!                runtime (tokio: sockets, clock, tasks, SQLite writer, HTTP: api)
+//!  ═══════════════ sans-IO boundary: everything below takes `now`, does no I/O ═══════════════
+//!                engine::Gateway   handle_*(now, …) → poll_output() → Output | poll_timeout()
+//!                     │
+//!      sip::{codec, transaction, dialog, ua}   sdp          (h323, webrtc: beside sip)
+//!                     └── call (the leg, whatever carries it; one signalling seam) ─┐
+//!                                  meeting (main session + breakout rooms) ─────────┤
+//!                                  media (RTP/RTCP, jitter, codecs, mixer, video switch)
 //! ```
 //!
-//! Dependency direction (an arrow never points back up): `sip::codec ← transaction ← dialog ←
-//! call ← meeting ← engine ← runtime ← main`; `sdp ← call`; `media ← engine`; `api ← runtime`.
-//! `meeting` knows nothing of SIP; `media` never parses SIP; `api` reaches the engine only
-//! through a small trait. `tests/layering.rs` keeps these rules honest.
+//! Dependency direction (an arrow never points back up): `sip`, `sdp` ← `call`; `meeting`,
+//! `media` ← `call` ← `engine` ← `runtime` ← `main`; `payload` (the codec vocabulary) is a leaf
+//! anyone may use; `ops` (pure bookkeeping of the operators' view) reads `call`'s
+//! [`call::LegView`] and `media`'s statistics; `api`, `store`, `config` ← `runtime`. `meeting`
+//! knows no protocol; `media` never parses signalling; `ops` and `api` never import `engine`
+//! (`api` reaches it through its `Control` trait, so handlers test against a fake).
+//! `tests/layering.rs` enforces all of this, and that the core folders use no tokio, sockets,
+//! threads or clock reads.
+//!
+//! ## The call layer, and how a protocol plugs in
+//!
+//! A **call leg** ([`call::Leg`]) is one participant's signalling and media session. The leg
+//! itself is protocol-neutral: its state, its media session (our RTP ports, the negotiated
+//! codecs), its meeting and participant, its room and every move, why it ended. [`call::Calls`]
+//! owns all legs and does what no protocol needs to know: it decides where a new call goes
+//! ([`call::Admission`]: join, lobby IVR, or a [`call::Refusal`] that each protocol says its own
+//! way — SIP 404/403/480/503, an H.323 release cause), joins meetings, turns the meeting's
+//! moves and exchanges into media commands (the signalling is never touched by a move), plays
+//! prompts, runs the keypad and IVR, and reports every changed leg exactly once per input
+//! ([`call::Output::LegUpdated`]) for operators.
+//!
+//! Signalling meets the call layer at one seam ([`call::signal`]): a protocol adds a variant
+//! to [`call::Signal`] (what it keeps per call) and implements [`call::Signalling`] for its stack
+//! (hang up, ask for a key frame, show a text, show the room's name, act on its own per-leg
+//! deadline). Its module — [`call::sip`] is the example to copy — turns its stack's events into
+//! calls on [`call::Calls`]: take ports and build a [`call::Leg`], hand over the negotiated media
+//! ([`call::Calls::set_media`]), apply an admission, feed digits ([`call::Calls::on_digit`]) and
+//! report the end ([`call::Calls::ended`]). The engine routes the stack's input and output.
+//! Meetings, media and ops do not change: to them an H.323 room or a browser is a participant
+//! like any other.
 //!
 //! ## Drive contract
 //!
@@ -49,7 +79,7 @@
 //! - **meeting**: what a room system dials (`1000@host`); it has one *main session* and
 //!   optionally *breakout rooms*.
 //! - **participant**: anyone attached to a meeting; today a *call leg*.
-//! - **call leg**: one participant's signalling (a SIP dialog) and media session.
+//! - **call leg**: one participant's signalling (a SIP dialog today) and media session.
 //! - **host / co-host**: may manage breakout rooms through the API.
 
 pub mod api;

@@ -1,49 +1,97 @@
-//! Keeps the dependency direction of DESIGN.md honest: an arrow never points back up.
+//! Keeps the dependency direction of DESIGN.md and `src/lib.rs` honest: an arrow never points
+//! back up.
 //!
-//! `sip::codec ← transaction ← dialog ← call ← engine ← runtime ← main`; `sdp ← call`;
-//! `meeting ← engine`; `media ← engine`; `api ← runtime`; `ops` (the operators' view of the
-//! engine's legs, pure) sits between the engine and `api`/`runtime`. `meeting` knows nothing of SIP, `media`
-//! never parses SIP, and `api` reaches the engine only through its own trait.
+//! `sip`, `sdp` ← `call`; `meeting`, `media` ← `call` ← `engine` ← `runtime` ← `main`;
+//! `payload` (codec names) is a leaf anyone may use; `ops` reads `call`'s leg view and `media`'s
+//! statistics; `api`, `store`, `config` ← `runtime`. `meeting` knows no protocol, `media` never
+//! parses signalling, `ops` and `api` never import `engine` (`api` reaches it through its own
+//! trait). And the core is sans-IO: no tokio, sockets, threads or clock reads in its folders.
 
 use std::fs;
 use std::path::Path;
 
+const ALL: &[&str] = &[
+    "payload", "sip", "sdp", "media", "meeting", "call", "engine", "ops", "store", "config", "api",
+    "runtime",
+];
+
 /// For each top-level module: the crate modules it must never name.
 const FORBIDDEN: &[(&str, &[&str])] = &[
+    ("payload", ALL),
     (
         "sip",
         &[
-            "sdp", "call", "meeting", "media", "engine", "runtime", "api", "store", "config",
+            "sdp", "call", "meeting", "media", "engine", "ops", "runtime", "api", "store", "config",
         ],
     ),
     (
         "sdp",
         &[
-            "sip", "call", "meeting", "media", "engine", "runtime", "api", "store", "config",
+            "sip", "call", "meeting", "media", "engine", "ops", "runtime", "api", "store", "config",
         ],
     ),
     (
         "media",
         &[
-            "sip", "sdp", "call", "meeting", "engine", "runtime", "api", "store", "config",
+            "sip", "sdp", "call", "meeting", "engine", "ops", "runtime", "api", "store", "config",
         ],
     ),
     (
         "meeting",
         &[
-            "sip", "sdp", "call", "media", "engine", "runtime", "api", "store", "config",
+            "sip", "sdp", "call", "media", "engine", "ops", "runtime", "api", "store", "config",
         ],
     ),
     (
         "call",
-        &["media", "engine", "runtime", "api", "store", "config"],
+        &["engine", "ops", "runtime", "api", "store", "config"],
     ),
-    ("engine", &["runtime", "api", "store"]),
-    ("api", &["sip", "sdp", "call", "media", "engine", "runtime"]),
+    ("engine", &["ops", "runtime", "api", "store", "config"]),
+    (
+        "ops",
+        &["sip", "sdp", "engine", "runtime", "api", "store", "config"],
+    ),
     (
         "store",
-        &["sip", "sdp", "call", "media", "engine", "runtime", "api"],
+        &[
+            "sip", "sdp", "call", "media", "engine", "ops", "runtime", "api", "config",
+        ],
     ),
+    (
+        "config",
+        &[
+            "sip", "sdp", "call", "meeting", "media", "engine", "ops", "runtime", "api", "store",
+        ],
+    ),
+    (
+        "api",
+        &["sip", "sdp", "call", "media", "engine", "runtime", "config"],
+    ),
+    // Only `main` may use the runtime; it may use everything else.
+    ("runtime", &[]),
+];
+
+/// The sans-IO core: state machines that take `now` and are drained, never doing I/O.
+const CORE: &[&str] = &[
+    "payload", "sip", "sdp", "media", "meeting", "call", "engine", "ops",
+];
+
+/// What the core must not touch (outside its unit tests): the async runtime, sockets, threads
+/// and the clock. Time and bytes are inputs.
+const IMPURE: &[&str] = &[
+    "tokio",
+    "std::net::UdpSocket",
+    "std::net::TcpStream",
+    "std::net::TcpListener",
+    "UdpSocket::",
+    "TcpStream::",
+    "TcpListener::",
+    "socket2",
+    "mio::",
+    "std::thread",
+    "thread::spawn",
+    "Instant::now",
+    "SystemTime::now",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -97,6 +145,57 @@ fn no_module_reaches_back_up_the_layers() {
         "layering violations:\n{}",
         violations.join("\n")
     );
+}
+
+/// A file's code without its comments and without its unit tests (`#[cfg(test)]` to the end,
+/// as the crate writes them, or a whole `tests.rs`).
+fn code_of(file: &Path) -> Vec<(usize, String)> {
+    let text = fs::read_to_string(file).expect("source files are readable UTF-8");
+    if file.file_name().is_some_and(|n| n == "tests.rs") {
+        return Vec::new();
+    }
+    text.lines()
+        .enumerate()
+        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .map(|(n, l)| (n + 1, l.split("//").next().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_core_does_no_io() {
+    let mut violations = Vec::new();
+    for module in CORE {
+        for file in files_of(module) {
+            for (n, code) in code_of(&file) {
+                for bad in IMPURE {
+                    if code.contains(bad) {
+                        violations.push(format!("{}:{n}: {module} uses {bad}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "the core must stay sans-IO:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn every_top_level_module_has_rules() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for e in fs::read_dir(&src).expect("src/ is readable").flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let module = name.strip_suffix(".rs").unwrap_or(&name).to_owned();
+        if ["lib", "main"].contains(&module.as_str()) {
+            continue;
+        }
+        assert!(
+            FORBIDDEN.iter().any(|(m, _)| *m == module),
+            "src/{name}: a new top-level module needs its place in FORBIDDEN (and DESIGN.md)"
+        );
+    }
 }
 
 #[test]

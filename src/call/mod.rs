@@ -27,10 +27,12 @@
 //! Besides the legs, this folder holds the pieces a leg composes: the dial plan (what a
 //! caller dialled → which meeting), the lobby IVR, the keypad map, the RTP port pool.
 
+pub mod binding;
 pub mod calls;
 pub mod dial_plan;
 pub mod ivr;
 pub mod keypad;
+pub mod keys;
 pub mod leg;
 pub mod output;
 pub mod ports;

@@ -17,7 +17,8 @@ use crate::call::{LegEnd, LegState, LegView};
 use crate::media::LegStats;
 use crate::meeting::{Actor, ParticipantId, Place};
 
-/// The loss window of the live view and of the quality verdict (issue: "over 20 s windows").
+/// The loss window of the live view and of the quality verdict: long enough that one burst
+/// does not flip a band, short enough that operators see a fault while it lasts.
 pub const LOSS_WINDOW: Duration = Duration::from_secs(20);
 
 /// Samples kept per leg for the window: one a second is the fastest the runtime asks for.

@@ -1,23 +1,16 @@
 //! The engine task: the one owner of the core state.
 //!
-//! [`Engine`] holds the meeting registry (later also the SIP/media gateway) and is driven by
-//! one tokio task ([`run`]) exactly as the crate docs' drive contract says: one input at a time
-//! (a [`Request`] from the channel, or a timer), then drain the outputs, then sleep until the
-//! core's next deadline — the only sleep in the task. Nothing else touches the state, so there
-//! are no locks; callers talk to it through [`EngineHandle`] (mpsc in, oneshot out).
+//! [`Engine`] holds the sans-IO [`Gateway`] (signalling, call legs, meetings) and is driven
+//! by one tokio task ([`run`]) exactly as the crate docs' drive contract says: one input at a
+//! time (a [`Request`] from the API, a SIP message from the socket tasks, a media event from
+//! the media shard, or a timer), then drain the outputs, then sleep until the core's next
+//! deadline — the only sleep in the task. Nothing else touches the state, so there are no
+//! locks; callers talk to it through [`EngineHandle`] (mpsc in, oneshot out).
 //!
-//! After every input the engine turns what changed into store writes (meetings, options, room
-//! definitions, pre-assignments) and answers API calls only once their writes are durable.
-//!
-//! ## Extending it (SIP, media)
-//! The gateway joins this struct as another field driven the same way: socket tasks
-//! (`runtime/sip.rs`) send their datagrams and connection events as new [`Request`] variants
-//! (or over a second channel added to the `select!` in [`run`]); [`Engine::poll_timeout`]
-//! becomes the minimum of the meetings' and the gateway's deadlines; `Engine::apply_media`
-//! hands `MediaCommand`s to the media plane; `meeting_ended` and `participant_left` with
-//! reason `removed`/`left` are where calls get a BYE; [`Engine::finish`] is where every call
-//! is hung up at shutdown. Calls attach as participants with [`Control::join`] semantics
-//! (`Actor::Gateway`, `Command::Join`).
+//! Draining hands SIP to the socket tasks, media commands to the media shard, meeting events
+//! to their subscribers and leg updates to the operators' book; after every input the engine
+//! turns what changed into store writes (meetings, options, room definitions,
+//! pre-assignments, call records) and answers API calls only once their writes are durable.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

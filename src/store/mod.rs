@@ -5,7 +5,7 @@
 //! ## Durability
 //! The database runs in WAL mode with `synchronous=FULL`: a transaction is on disk before its
 //! commit returns, so whatever the API acknowledged survives a crash or a power cut (the
-//! operators' issue asks that call records be durable before they are acknowledged). FULL costs
+//! operators need call records that are durable before they are acknowledged). FULL costs
 //! one extra fsync of the WAL per commit compared with NORMAL; that cost is paid on the
 //! [`writer`] thread, never on the engine, and the writer commits everything queued in one
 //! transaction (group commit), so a burst of writes costs one fsync.
@@ -188,7 +188,7 @@ impl Store {
     }
 
     fn init(conn: Connection) -> Result<Store, StoreError> {
-        // WAL lets readers (CDR queries, later) run beside the writer; FULL: see module docs.
+        // WAL lets readers (call-record queries) run beside the writer; FULL: see module docs.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
