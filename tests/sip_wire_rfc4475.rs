@@ -118,9 +118,6 @@ fn judge(case: &Case, got: &Outcome, transport: &str) -> Result<(), String> {
         // RFC 4475 §3.4.1: accepting RFC 2543 syntax is for elements "that want to maintain
         // backwards compatibility"; with no Contact (RFC 3261 §8.1.1.8) roomgate refuses it.
         ("inv2543", Outcome::Final(400)) => true,
-        // RFC 4475 §3.1.1.8 is about one UDP datagram; on a stream the trailing bytes are a
-        // second message without Content-Length.
-        ("dblreq", _) if tcp => true,
         _ => false,
     };
     if ok {

@@ -156,6 +156,12 @@ impl Engine {
                 self.gateway.handle_sip_message(now, peer, message)
             }
             SipIn::TransportError { peer } => self.gateway.handle_transport_error(now, peer),
+            SipIn::Handled { done } => {
+                // Inputs are handled in order and each flush queues its answers: all before
+                // this one are out to their connections' writers.
+                let _ = done.send(());
+                return;
+            }
         }
         self.flush();
     }

@@ -37,6 +37,11 @@ pub enum SipIn {
     Message { peer: Peer, message: Message },
     /// Bytes towards `peer` could not be delivered.
     TransportError { peer: Peer },
+    /// Everything sent before this has been handled and its answers queued: the engine says so
+    /// on `done` (a stream about to close waits for it, so what it framed is answered).
+    Handled {
+        done: tokio::sync::oneshot::Sender<()>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -376,8 +381,20 @@ impl SipSender {
                             }
                             Err(e) => {
                                 // §18.3: a stream whose framing is lost cannot be resynchronised.
+                                // The messages framed before it are still answered (RFC 4475
+                                // §3.1.2.10 dblreq): the connection closes once the engine has
+                                // handled them and queued its answers to the writer.
                                 self.counters.stream_errors.fetch_add(1, Ordering::Relaxed);
                                 tracing::debug!(peer = %peer_addr, error = %e, "SIP stream error; closing");
+                                let (done, handled) = tokio::sync::oneshot::channel();
+                                if self.inbound.send(SipIn::Handled { done }).await.is_ok() {
+                                    let _ = tokio::time::timeout(self.limits.message_timeout, handled).await;
+                                }
+                                while let Ok(bytes) = out_rx.try_recv() {
+                                    if wr.write_all(&bytes).await.is_err() {
+                                        break;
+                                    }
+                                }
                                 break 'conn;
                             }
                         }
