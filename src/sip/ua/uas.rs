@@ -55,7 +55,7 @@ impl UserAgent {
         }
         let unsupported: Vec<String> = wire::list_values(&req.headers, HeaderName::Require)
             .into_iter()
-            .filter(|t| !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(t)))
+            .filter(|t| !SUPPORTED.iter().any(|ours| ours.eq_ignore_ascii_case(t)))
             .collect();
         if !unsupported.is_empty() {
             let h = vec![(HeaderName::Unsupported, Bytes::from(unsupported.join(", ")))];
@@ -65,7 +65,7 @@ impl UserAgent {
         let scheme = req.uri.split(|&c| c == b':').next().unwrap_or_default();
         if !["sip", "sips", "tel"]
             .iter()
-            .any(|s| s.as_bytes().eq_ignore_ascii_case(scheme))
+            .any(|ours| ours.as_bytes().eq_ignore_ascii_case(scheme))
         {
             return s.reply_simple(now, id, &req, StatusCode::UNSUPPORTED_URI_SCHEME, vec![]);
         }
