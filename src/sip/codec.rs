@@ -19,12 +19,12 @@ pub use framer::{Frame, Framer, FramerError, KeepAlive};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::sip::header::lex::{self, sub};
 use crate::sip::header::{
     AddressHeader, Allow, AuthHeader, CSeq, CallId, Contact, ContentLength, ContentType, Date,
     Expires, HeaderError, MaxForwards, MinSe, OptionTags, Reason, RetryAfter, Server,
     SessionExpires, TypedHeader, UserAgent, Via,
 };
+use crate::sip::lex::{self, sub};
 use crate::sip::message::{HeaderName, Headers, Message, Method, Request, Response, StatusCode};
 use crate::sip::uri::Uri;
 
@@ -460,6 +460,34 @@ fn put_content_length(out: &mut BytesMut, n: usize) {
     out.put_slice(b"\r\n");
 }
 
+// Printing is the codec's: the message types get their `to_bytes()` and `validate()` here, so
+// the message model does not depend on the codec.
+
+impl Message {
+    /// Prints the message (Content-Length set from the body), see [`encode`].
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = BytesMut::new();
+        encode(self, &mut out);
+        out.freeze()
+    }
+    /// See [`validate`].
+    pub fn validate(&self) -> Result<(), ParseError> {
+        validate(self)
+    }
+}
+
+impl Request {
+    pub fn to_bytes(&self) -> Bytes {
+        Message::Request(self.clone()).to_bytes()
+    }
+}
+
+impl Response {
+    pub fn to_bytes(&self) -> Bytes {
+        Message::Response(self.clone()).to_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -630,5 +658,122 @@ v=0\n";
         let raw = b"OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nCSeq: 8 INVITE\r\nl: 0\r\n\r\n";
         let m = parse(Bytes::from_static(raw)).unwrap();
         assert_eq!(validate(&m), Err(ParseError::CSeqMethodMismatch));
+    }
+}
+
+/// The message model's typed view and builders, printed and parsed back.
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+    use crate::sip::header::Transport;
+    use crate::sip::uri::Host;
+
+    const INVITE: &[u8] = b"INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK74bf9;rport, SIP/2.0/UDP 127.0.0.3;branch=z9hG4bK2\r\n\
+Via: SIP/2.0/TCP 127.0.0.4;branch=z9hG4bK3\r\n\
+Max-Forwards: 70\r\n\
+Record-Route: <sip:127.0.0.9;lr>\r\n\
+f: \"Room 12\" <sip:room12@127.0.0.2>;tag=9fxced76sl\r\n\
+t: <sip:1000@127.0.0.1>\r\n\
+i: 3848276298220188511@127.0.0.2\r\n\
+CSeq: 1 INVITE\r\n\
+m: <sip:room12@127.0.0.2:5060>\r\n\
+Content-Length: 0\r\n\r\n";
+
+    fn invite() -> Request {
+        match parse(Bytes::from_static(INVITE)).unwrap() {
+            Message::Request(r) => r,
+            Message::Response(_) => panic!(),
+        }
+    }
+
+    #[test]
+    fn typed_accessors() {
+        let r = invite();
+        assert_eq!(r.via().unwrap().branch(), Some("z9hG4bK74bf9"));
+        assert_eq!(r.vias().unwrap().len(), 3);
+        assert_eq!(r.from().unwrap().tag(), Some("9fxced76sl"));
+        assert_eq!(r.to().unwrap().tag(), None);
+        assert_eq!(
+            r.call_id().unwrap().as_str(),
+            "3848276298220188511@127.0.0.2"
+        );
+        assert_eq!(r.cseq().unwrap(), CSeq::new(1, Method::Invite));
+        assert_eq!(r.max_forwards().unwrap(), Some(MaxForwards(70)));
+        assert_eq!(r.contacts().unwrap().len(), 1);
+        assert_eq!(r.record_routes().unwrap().len(), 1);
+        assert_eq!(r.session_expires().unwrap(), None);
+        assert!(r.supported().unwrap().0.is_empty());
+        let mut r2 = r.clone();
+        r2.headers.push(HeaderName::From, "<sip:x@127.0.0.1>;tag=2");
+        assert_eq!(r2.from(), Err(HeaderError::Multiple("From")));
+        r2.headers.remove(&HeaderName::CallId);
+        assert_eq!(r2.call_id(), Err(HeaderError::Missing("Call-ID")));
+        r2.headers.set(HeaderName::CSeq, "x INVITE");
+        assert_eq!(r2.cseq(), Err(HeaderError::Malformed("CSeq")));
+    }
+
+    #[test]
+    fn response_from_request_copies_rfc3261_8_2_6_2_headers() {
+        let req = invite();
+        let resp = Response::from_request(&req, StatusCode::OK)
+            .with_to_tag("as83kd9bs")
+            .unwrap();
+        assert_eq!(resp.vias().unwrap(), req.vias().unwrap());
+        assert_eq!(resp.from().unwrap(), req.from().unwrap());
+        assert_eq!(resp.to().unwrap().tag(), Some("as83kd9bs"));
+        assert_eq!(resp.call_id().unwrap(), req.call_id().unwrap());
+        assert_eq!(resp.cseq().unwrap(), req.cseq().unwrap());
+        assert_eq!(resp.record_routes().unwrap().len(), 1);
+        assert!(resp.contacts().unwrap().is_empty());
+        // Printed and parsed again it is the same response.
+        let again = parse(resp.to_bytes()).unwrap();
+        assert_eq!(again.to().unwrap().tag(), Some("as83kd9bs"));
+        assert_eq!(again.as_response().unwrap().status, StatusCode::OK);
+        // An existing tag is kept.
+        let twice = resp.with_to_tag("other").unwrap();
+        assert_eq!(twice.to().unwrap().tag(), Some("as83kd9bs"));
+        let trying = Response::from_request(&req, StatusCode::TRYING);
+        assert!(trying.record_routes().unwrap().is_empty());
+    }
+
+    #[test]
+    fn request_builder_cancel_and_ack() {
+        let uri: Uri = "sip:room12@127.0.0.2:5060".parse().unwrap();
+        let via = Via::new(
+            Transport::Udp,
+            Host::V4(std::net::Ipv4Addr::LOCALHOST),
+            Some(5060),
+            "z9hG4bKabc",
+        );
+        let from = AddressHeader::new("sip:1000@127.0.0.1".parse().unwrap()).with_tag("f1");
+        let to = AddressHeader::new(uri.clone());
+        let req = Request::new(Method::Invite, &uri)
+            .with_via(&via)
+            .with_max_forwards(70)
+            .with_from(&from)
+            .with_to(&to)
+            .with_call_id("c1@127.0.0.1")
+            .with_cseq(7)
+            .with_body(&ContentType::new("application", "sdp"), "v=0\r\n");
+        let parsed = parse(req.to_bytes()).unwrap();
+        assert_eq!(parsed.via().unwrap().branch(), Some("z9hG4bKabc"));
+        assert_eq!(parsed.cseq().unwrap(), CSeq::new(7, Method::Invite));
+        assert_eq!(parsed.content_length().unwrap(), Some(ContentLength(5)));
+        parsed.validate().unwrap();
+
+        let cancel = req.cancel().unwrap();
+        assert_eq!(cancel.method, Method::Cancel);
+        assert_eq!(cancel.cseq().unwrap(), CSeq::new(7, Method::Cancel));
+        assert_eq!(cancel.via().unwrap(), via);
+        assert_eq!(cancel.uri, req.uri);
+
+        let busy = Response::from_request(&req, StatusCode(486))
+            .with_to_tag("t9")
+            .unwrap();
+        let ack = req.ack_for(&busy).unwrap();
+        assert_eq!(ack.cseq().unwrap(), CSeq::new(7, Method::Ack));
+        assert_eq!(ack.to().unwrap().tag(), Some("t9"));
+        assert!(ack.body.is_empty());
     }
 }

@@ -12,9 +12,8 @@ use std::str::FromStr;
 
 use bytes::Bytes;
 
-use crate::sip::header::lex::{self, is_lws, sub_str};
-use crate::sip::header::{ParamRef, Params};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
+use crate::sip::lex::{self, is_lws, sub_str, ParamRef, Params};
 
 /// What was wrong with a URI or name-addr; allocation-free.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]

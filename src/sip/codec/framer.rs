@@ -14,7 +14,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::{parse_stream_message, ParseError, ParseLimits};
-use crate::sip::header::lex;
+use crate::sip::lex;
 use crate::sip::message::Message;
 
 /// A CRLF keep-alive (RFC 5626 §3.5.1).

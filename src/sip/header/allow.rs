@@ -4,8 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{HeaderError, TypedHeader};
+use crate::sip::lex;
 use crate::sip::message::Method;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -4,8 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{parse_comma_list, AddressHeader, HeaderError, TypedHeader};
+use crate::sip::lex;
 use crate::sip::uri::Uri;
 
 const NAME: &str = "Contact";

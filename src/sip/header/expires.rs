@@ -4,8 +4,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{HeaderError, TypedHeader};
+use crate::sip::lex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expires(pub u32);

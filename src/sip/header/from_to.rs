@@ -5,9 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{HeaderError, Params, TypedHeader};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
+use crate::sip::lex;
 use crate::sip::uri::{NameAddr, Uri};
 
 /// A name-addr / addr-spec with header parameters: `"Alice" <sip:alice@host>;tag=1928301774`.

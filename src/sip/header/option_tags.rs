@@ -5,9 +5,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{HeaderError, TypedHeader};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
+use crate::sip::lex;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct OptionTags(pub Vec<BytesStr>);

@@ -4,9 +4,9 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::lex;
 use super::{parse_comma_list, HeaderError, Params, TypedHeader};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
+use crate::sip::lex;
 
 const NAME: &str = "Reason";
 

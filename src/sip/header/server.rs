@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::user_agent::parse_product_text;
 use super::{HeaderError, TypedHeader};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Server(pub BytesStr);

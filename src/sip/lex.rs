@@ -1,13 +1,16 @@
 //! Lexical pieces shared by the URI and typed-header grammars (RFC 3261 §25.1), written with
 //! nom 8 over byte slices. Every function returns sub-slices of its input so callers can turn
-//! them into zero-copy `Bytes` with [`sub`].
+//! them into zero-copy `Bytes` with [`sub`]. A leaf under the message, URI and header modules
+//! (it knows only [`BytesStr`]), so none of them depends on another for its grammar.
 
 use bytes::Bytes;
 use nom::bytes::complete::take_while1;
 use nom::{IResult, Parser};
 
-use super::{ParamRef, Params};
-use crate::sip::message::BytesStr;
+use crate::sip::bytes_str::BytesStr;
+
+mod params;
+pub use params::{Param, ParamRef, Params, ParamsIter};
 
 /// A 256-entry class table: one load per byte on the hot paths instead of a chain of
 /// comparisons.
