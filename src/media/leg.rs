@@ -4,13 +4,13 @@
 use super::codec::{AudioCodec, Encoder};
 use super::dtmf::{DtmfReceiver, DtmfSender};
 use super::jitter::{FrameKind, JitterBuffer};
-use super::mixer::{self, VoiceActivity};
 use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
 use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
 use super::stats::{e_model, LegStats, PeerReportRaw, PeerSenderInfo, PeerView, VideoStats};
 use super::video::VideoLeg;
+use super::voice::{self, VoiceActivity};
 use super::{LegId, RoomKey};
 use std::time::Instant;
 
@@ -430,7 +430,7 @@ impl Leg {
             }
             kind
         };
-        let level = mixer::level_dbov(&self.frame);
+        let level = voice::level_dbov(&self.frame);
         let in_event = match self.jitter.last_pulled_ts() {
             Some(ts) => self.dtmf_rx.suppresses(ts, self.jitter.frame_units()),
             None => self.dtmf_rx.active(tick),

@@ -55,6 +55,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod stats;
 pub mod video;
+pub mod voice;
 
 pub use codec::AudioCodec;
 pub use plane::MediaPlane;
