@@ -356,10 +356,10 @@ impl Leg {
                 .or_else(|| self.join_on_answer.as_ref().map(|(m, _)| m.clone())),
             participant: self.participant,
             room: self.room,
-            audio_codec: neg.map(|n| n.audio.codec.name.clone()),
+            audio_codec: neg.map(|n| n.audio.codec.encoding.to_string()),
             video_codec: neg
                 .and_then(|n| n.video.as_ref())
-                .map(|v| v.codec.name.clone()),
+                .map(|v| v.codec.encoding.to_string()),
             video_note: neg.and_then(|n| {
                 n.declined
                     .iter()
@@ -1138,16 +1138,14 @@ impl Gateway {
         if changed {
             let params = media::LegParams {
                 audio: media::AudioParams {
-                    codec: nm.audio.codec.name.to_ascii_uppercase(),
+                    codec: nm.audio.codec.encoding,
                     payload_type: nm.audio.codec.payload_type,
-                    clock_rate: nm.audio.codec.clock_rate,
-                    channels: 1,
                     telephone_event_pt: nm.audio.telephone_event.map(|t| t.payload_type),
                     telephone_event_clock: nm
                         .audio
                         .telephone_event
                         .map(|t| t.clock_rate)
-                        .filter(|&r| r != nm.audio.codec.clock_rate),
+                        .filter(|&r| r != nm.audio.codec.encoding.clock_rate()),
                     fmtp: nm.audio.codec.fmtp.clone(),
                     local_ssrc: self.rng.gen(),
                 },

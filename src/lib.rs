@@ -23,6 +23,8 @@
 //!
 //! Dependency direction (an arrow never points back up): `sip::codec ← transaction ← dialog ←
 //! call ← meeting ← engine ← runtime ← main`; `sdp ← call`; `media ← engine`; `api ← runtime`.
+//! [`payload`] (RTP payload formats: the codecs signalling and media agree on) is a leaf that
+//! any of them may use.
 //! `meeting` knows nothing of SIP; `media` never parses SIP; `api` reaches the engine only
 //! through a small trait. `tests/layering.rs` keeps these rules honest.
 //!
@@ -59,6 +61,7 @@ pub mod engine;
 pub mod media;
 pub mod meeting;
 pub mod ops;
+pub mod payload;
 pub mod runtime;
 pub mod sdp;
 pub mod sip;

@@ -11,6 +11,13 @@ use std::path::Path;
 /// For each top-level module: the crate modules it must never name.
 const FORBIDDEN: &[(&str, &[&str])] = &[
     (
+        "payload",
+        &[
+            "sip", "sdp", "call", "meeting", "media", "engine", "runtime", "api", "store",
+            "config", "ops",
+        ],
+    ),
+    (
         "sip",
         &[
             "sdp", "call", "meeting", "media", "engine", "runtime", "api", "store", "config",

@@ -1,12 +1,12 @@
 //! roomgate as offerer, second half: reading the peer's answer to our offer (RFC 3264 §6, §7).
 
 use super::common::{
-    codec_of, finish, fmtp_value, h264_of, remote_bandwidth_kbps, remote_of, video_feedback, Remote,
+    codec_of, finish, h264_of, remote_bandwidth_kbps, remote_of, video_feedback, Remote,
 };
 use super::negotiated::{
-    Codec, DeclinedStream, H264Params, NegotiatedMedia, NegotiatedStream, TelephoneEvent,
+    DeclinedStream, H264Params, NegotiatedMedia, NegotiatedStream, TelephoneEvent,
 };
-use super::{AudioCodec, OfferAnswerError, OfferAnswerState, Role};
+use super::{AudioCodec, OfferAnswerError, OfferAnswerState, Role, VideoCodec};
 use crate::sdp::attr::Direction;
 use crate::sdp::{Connection, MediaDescription, SessionDescription};
 
@@ -32,18 +32,18 @@ pub fn accept_answer(
         if ours.media != theirs.media {
             return Err(OfferAnswerError::MediaTypeMismatch(i));
         }
-        let mut stream = None;
+        let mut taken = false;
         if ours.port != 0 && theirs.port != 0 && theirs.proto_kind().is_plain_rtp() {
             if ours.media == "audio" && audio.is_none() {
-                stream = accepted_audio(our_offer, ours, answer, theirs, i)?;
+                audio = accepted_audio(our_offer, ours, answer, theirs, i)?;
+                taken = audio.is_some();
             } else if ours.media == "video" && video.is_none() {
-                stream = accepted_video(our_offer, ours, answer, theirs, i)?;
+                video = accepted_video(our_offer, ours, answer, theirs, i)?;
+                taken = video.is_some();
             }
         }
-        match stream {
-            Some(s) if ours.media == "audio" => audio = Some(s),
-            Some(s) => video = Some(s),
-            None => declined.push(DeclinedStream {
+        if !taken {
+            declined.push(DeclinedStream {
                 media_index: i,
                 media: ours.media.clone(),
                 proto: ours.proto.clone(),
@@ -54,7 +54,7 @@ pub fn accept_answer(
                 } else {
                     "no format in common in the answer"
                 },
-            }),
+            });
         }
     }
     for (i, ours) in our_offer.media.iter().enumerate().skip(answer.media.len()) {
@@ -100,7 +100,7 @@ fn accepted_audio(
     answer: &SessionDescription,
     theirs: &MediaDescription,
     index: usize,
-) -> Result<Option<NegotiatedStream>, OfferAnswerError> {
+) -> Result<Option<NegotiatedStream<AudioCodec>>, OfferAnswerError> {
     // The first answered format we offered and support; its meaning is from our offer, as
     // the answerer must keep our numbers (RFC 3264 §6.1).
     let chosen = theirs.formats.iter().find_map(|pt| {
@@ -128,11 +128,9 @@ fn accepted_audio(
     Ok(Some(NegotiatedStream {
         media_index: index,
         mid: theirs.mid().or(ours.mid()).map(str::to_owned),
-        codec: Codec {
-            fmtp: fmtp_value(theirs, &r.payload_type),
-            ..codec_of(&r, ours)
-                .expect("Rtpmap::parse and the static table only give payload types 0-127")
-        },
+        // Our payload type (the answerer keeps it), the peer's fmtp (its receive preferences).
+        codec: codec_of(codec, &r, theirs)
+            .expect("Rtpmap::parse and the static table only give payload types 0-127"),
         h264: None,
         telephone_event: te.and_then(|t| {
             Some(TelephoneEvent {
@@ -159,7 +157,7 @@ fn accepted_video(
     answer: &SessionDescription,
     theirs: &MediaDescription,
     index: usize,
-) -> Result<Option<NegotiatedStream>, OfferAnswerError> {
+) -> Result<Option<NegotiatedStream<VideoCodec>>, OfferAnswerError> {
     let chosen = theirs.formats.iter().find_map(|pt| {
         if !ours.formats.contains(pt) {
             return None;
@@ -187,11 +185,8 @@ fn accepted_video(
     Ok(Some(NegotiatedStream {
         media_index: index,
         mid: theirs.mid().or(ours.mid()).map(str::to_owned),
-        codec: Codec {
-            fmtp: fmtp_value(theirs, &pt),
-            ..codec_of(&r, ours)
-                .expect("Rtpmap::parse and the static table only give payload types 0-127")
-        },
+        codec: codec_of(VideoCodec::H264, &r, theirs)
+            .expect("Rtpmap::parse and the static table only give payload types 0-127"),
         h264: Some(H264Params {
             profile_level_id: plid,
             packetization_mode: mode,

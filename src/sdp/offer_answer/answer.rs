@@ -8,7 +8,9 @@ use super::common::{
 use super::negotiated::{
     DeclinedStream, H264Params, NegotiatedMedia, NegotiatedStream, TelephoneEvent,
 };
-use super::{AudioCodec, H264Config, LocalMedia, OfferAnswerError, OfferAnswerState, Role, Slot};
+use super::{
+    AudioCodec, H264Config, LocalMedia, OfferAnswerError, OfferAnswerState, Role, Slot, VideoCodec,
+};
 use crate::sdp::attr::{Direction, Rtpmap};
 use crate::sdp::{Attribute, Bandwidth, Connection, MediaDescription, Proto, SessionDescription};
 
@@ -20,38 +22,37 @@ pub fn answer(
     state: &mut OfferAnswerState,
 ) -> Result<(SessionDescription, NegotiatedMedia), OfferAnswerError> {
     let mut sd = base_session(local);
-    let mut audio: Option<NegotiatedStream> = None;
-    let mut video: Option<NegotiatedStream> = None;
+    let mut audio: Option<NegotiatedStream<AudioCodec>> = None;
+    let mut video: Option<NegotiatedStream<VideoCodec>> = None;
     let mut declined = Vec::new();
     let mut saw_audio = false;
     let mut slots = Vec::new();
 
     for (i, m) in offer.media.iter().enumerate() {
         let usable = m.port != 0 && m.proto_kind().is_plain_rtp();
+        // Our m-line and its role, when we take the stream.
         let mut answered = None;
         if usable && m.media == "audio" && audio.is_none() {
             saw_audio = true;
             if let Some((codec, r)) = audio_match(m, &local.audio_codecs) {
-                answered = Some(answer_audio(offer, m, i, local, codec, &r)?);
+                let (line, stream) = answer_audio(offer, m, i, local, codec, &r)?;
+                audio = Some(stream);
+                answered = Some((line, Role::Audio));
             }
         } else if usable && m.media == "video" && video.is_none() && is_main_video(m) {
             if let Some((port, cfg)) = local.video() {
                 if let Some((r, params)) = video_match(m, cfg) {
-                    answered = Some(answer_video(offer, m, i, local, port, &r, params)?);
+                    let (line, stream) = answer_video(offer, m, i, local, port, &r, params)?;
+                    video = Some(stream);
+                    answered = Some((line, Role::Video));
                 }
             }
         }
         saw_audio |= m.media == "audio" && m.port != 0;
         let role = match answered {
-            Some((line, stream)) => {
+            Some((line, role)) => {
                 sd.media.push(line);
-                if m.media == "audio" {
-                    audio = Some(stream);
-                    Role::Audio
-                } else {
-                    video = Some(stream);
-                    Role::Video
-                }
+                role
             }
             None => {
                 declined.push(DeclinedStream {
@@ -223,7 +224,7 @@ fn answer_audio(
     local: &LocalMedia,
     codec: AudioCodec,
     r: &Rtpmap,
-) -> Result<(MediaDescription, NegotiatedStream), OfferAnswerError> {
+) -> Result<(MediaDescription, NegotiatedStream<AudioCodec>), OfferAnswerError> {
     let rtcp_mux = local.rtcp_mux && m.rtcp_mux();
     let remote = remote_of(offer, m, index, rtcp_mux)?;
     let direction = remote.direction.reversed().intersect(local.direction);
@@ -255,7 +256,7 @@ fn answer_audio(
     let stream = NegotiatedStream {
         media_index: index,
         mid: m.mid().map(str::to_owned),
-        codec: codec_of(r, m)
+        codec: codec_of(codec, r, m)
             .expect("Rtpmap::parse and the static table only give payload types 0-127"),
         h264: None,
         telephone_event: te.and_then(|t| {
@@ -286,7 +287,7 @@ fn answer_video(
     port: u16,
     r: &Rtpmap,
     params: H264Params,
-) -> Result<(MediaDescription, NegotiatedStream), OfferAnswerError> {
+) -> Result<(MediaDescription, NegotiatedStream<VideoCodec>), OfferAnswerError> {
     let rtcp_mux = local.rtcp_mux && m.rtcp_mux();
     let remote = remote_of(offer, m, index, rtcp_mux)?;
     let direction = remote.direction.reversed().intersect(local.direction);
@@ -316,7 +317,8 @@ fn answer_video(
     let stream = NegotiatedStream {
         media_index: index,
         mid: m.mid().map(str::to_owned),
-        codec: codec_of(r, m).expect("Rtpmap::parse only gives payload types 0-127"),
+        codec: codec_of(VideoCodec::H264, r, m)
+            .expect("Rtpmap::parse only gives payload types 0-127"),
         h264: Some(params),
         telephone_event: None,
         local_port: port,

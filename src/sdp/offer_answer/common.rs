@@ -4,7 +4,9 @@
 use super::negotiated::{
     Codec, DeclinedStream, H264Params, HoldEvent, NegotiatedMedia, NegotiatedStream,
 };
-use super::{LocalMedia, OfferAnswerError, OfferAnswerState, VIDEO_FEEDBACK};
+use super::{
+    AudioCodec, LocalMedia, OfferAnswerError, OfferAnswerState, VideoCodec, VIDEO_FEEDBACK,
+};
 use crate::sdp::attr::{Direction, RtcpFb, Rtpmap};
 use crate::sdp::h264::ProfileLevelId;
 use crate::sdp::{
@@ -118,7 +120,8 @@ pub(super) fn remote_of(
 
 pub(super) fn h264_of(m: &MediaDescription, pt: &str) -> Option<(ProfileLevelId, u8)> {
     let r = m.rtpmap(pt)?;
-    if !r.encoding.eq_ignore_ascii_case("H264") || r.clock_rate != 90000 {
+    let h264 = VideoCodec::H264;
+    if !r.encoding.eq_ignore_ascii_case(h264.encoding()) || r.clock_rate != h264.clock_rate() {
         return None;
     }
     let fmtp = m.fmtp(pt);
@@ -157,19 +160,19 @@ pub(super) fn fmtp_value(m: &MediaDescription, pt: &str) -> Option<String> {
     m.fmtp(pt).map(|f| f.params).filter(|p| !p.is_empty())
 }
 
-pub(super) fn codec_of(r: &Rtpmap, m: &MediaDescription) -> Option<Codec> {
+/// The codec `encoding` as line `m` binds it: the payload type of its rtpmap `r`, and `m`'s
+/// fmtp for that number.
+pub(super) fn codec_of<E>(encoding: E, r: &Rtpmap, m: &MediaDescription) -> Option<Codec<E>> {
     Some(Codec {
-        name: r.encoding.clone(),
+        encoding,
         payload_type: r.payload_type.parse().ok()?,
-        clock_rate: r.clock_rate,
-        channels: r.channels().unwrap_or(1),
         fmtp: fmtp_value(m, &r.payload_type),
     })
 }
 
 pub(super) fn finish(
-    audio: NegotiatedStream,
-    video: Option<NegotiatedStream>,
+    audio: NegotiatedStream<AudioCodec>,
+    video: Option<NegotiatedStream<VideoCodec>>,
     declined: Vec<DeclinedStream>,
     remote_hold: bool,
     state: &mut OfferAnswerState,

@@ -24,69 +24,20 @@ pub use negotiated::{
 };
 pub use offer::offer;
 
+pub use crate::payload::{AudioCodec, VideoCodec};
+
 use super::attr::{Direction, Rtpmap};
 use super::h264::ProfileLevelId;
 use super::{MediaDescription, SessionDescription};
 use std::net::IpAddr;
 
-/// The audio codecs roomgate can decode and encode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AudioCodec {
-    /// opus/48000/2 (RFC 7587 §7: always declared as 2 channels).
-    Opus,
-    /// G.722: 16 kHz audio on an 8000 Hz RTP clock (RFC 3551 §4.5.2).
-    G722,
-    /// G.711 µ-law.
-    Pcmu,
-    /// G.711 A-law.
-    Pcma,
-}
-
+/// The SDP side of an [`AudioCodec`] (its identity is in [`crate::payload`]): how a peer's
+/// `a=rtpmap` is recognised, and what we write for it in ours.
 impl AudioCodec {
-    /// roomgate's preference order.
-    pub const ALL: [AudioCodec; 4] = [
-        AudioCodec::Opus,
-        AudioCodec::G722,
-        AudioCodec::Pcmu,
-        AudioCodec::Pcma,
-    ];
-
-    pub fn encoding(self) -> &'static str {
-        match self {
-            AudioCodec::Opus => "opus",
-            AudioCodec::G722 => "G722",
-            AudioCodec::Pcmu => "PCMU",
-            AudioCodec::Pcma => "PCMA",
-        }
-    }
-
-    /// The RTP clock rate (not the sampling rate: G.722 samples at 16 kHz).
-    pub fn clock_rate(self) -> u32 {
-        match self {
-            AudioCodec::Opus => 48000,
-            _ => 8000,
-        }
-    }
-
-    pub fn channels(self) -> u16 {
-        match self {
-            AudioCodec::Opus => 2,
-            _ => 1,
-        }
-    }
-
-    /// The payload type we offer: the RFC 3551 static one, or a dynamic one for opus.
+    /// The payload type we offer it with: its static one (RFC 3551 §6), else 111 for Opus
+    /// (a dynamic one, 96–127 per RFC 3551 §3).
     fn preferred_pt(self) -> u8 {
-        match self {
-            AudioCodec::Opus => 111,
-            AudioCodec::G722 => 9,
-            AudioCodec::Pcmu => 0,
-            AudioCodec::Pcma => 8,
-        }
-    }
-
-    fn is_static(self) -> bool {
-        !matches!(self, AudioCodec::Opus)
+        self.static_payload_type().unwrap_or(111)
     }
 
     /// Matched by name (case-insensitive, RFC 8866 §6.6 and RFC 4855 §3), clock rate and
@@ -102,7 +53,8 @@ impl AudioCodec {
             payload_type: pt.to_string(),
             encoding: self.encoding().into(),
             clock_rate: self.clock_rate(),
-            params: (self == AudioCodec::Opus).then(|| "2".into()),
+            // RFC 8866 §6.6: the channel count, omitted when it is one.
+            params: (self.channels() > 1).then(|| self.channels().to_string()),
         }
     }
 

@@ -1,18 +1,18 @@
 //! What an offer/answer exchange agreed, per stream: protocol-neutral, for the media plane.
 
+use super::{AudioCodec, VideoCodec};
 use crate::sdp::attr::{Crypto, Direction, RtcpFb};
 use crate::sdp::h264::ProfileLevelId;
 use std::net::SocketAddr;
 
-/// The codec chosen for a stream.
+/// The codec chosen for a stream — `E` is [`AudioCodec`] on audio, [`VideoCodec`] on video —
+/// with the payload type and parameters this session uses for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Codec {
-    /// Encoding name as the peer wrote it (`opus`, `PCMU`, `H264`).
-    pub name: String,
+pub struct Codec<E> {
+    /// Which codec: its name, RTP clock rate and channels.
+    pub encoding: E,
     /// The peer's payload type number, used in both directions (RFC 3264 §6.1).
     pub payload_type: u8,
-    pub clock_rate: u32,
-    pub channels: u16,
     /// The peer's `a=fmtp` parameters for it: its receive preferences (e.g. opus
     /// `maxaveragebitrate`, `stereo`).
     pub fmtp: Option<String>,
@@ -34,13 +34,14 @@ pub struct H264Params {
     pub packetization_mode: u8,
 }
 
-/// One negotiated RTP stream, as the media plane needs it.
+/// One negotiated RTP stream, as the media plane needs it; `E` is the kind of codec it
+/// carries ([`AudioCodec`] or [`VideoCodec`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NegotiatedStream {
+pub struct NegotiatedStream<E> {
     /// Position of its m-line.
     pub media_index: usize,
     pub mid: Option<String>,
-    pub codec: Codec,
+    pub codec: Codec<E>,
     /// Video only.
     pub h264: Option<H264Params>,
     /// Audio only.
@@ -86,8 +87,8 @@ pub enum HoldEvent {
 /// The protocol-neutral result of an offer/answer exchange.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NegotiatedMedia {
-    pub audio: NegotiatedStream,
-    pub video: Option<NegotiatedStream>,
+    pub audio: NegotiatedStream<AudioCodec>,
+    pub video: Option<NegotiatedStream<VideoCodec>>,
     pub declined: Vec<DeclinedStream>,
     /// The peer does not want to receive audio (sendonly, inactive or `c=0.0.0.0`).
     pub remote_hold: bool,

@@ -68,10 +68,9 @@ fn offer_audio(local: &LocalMedia, proto: &str, state: &OfferAnswerState) -> Med
             codec.clock_rate(),
             codec.channels()
         );
-        let pt = if codec.is_static() {
-            codec.preferred_pt()
-        } else {
-            state.pick_pt(Role::Audio, &key, codec.preferred_pt(), &used)
+        let pt = match codec.static_payload_type() {
+            Some(pt) => pt,
+            None => state.pick_pt(Role::Audio, &key, codec.preferred_pt(), &used),
         };
         used.push(pt);
         m.formats.push(pt.to_string());
