@@ -13,7 +13,7 @@ use roomgate::media::codec::g711;
 use roomgate::media::codec::opus::{OpusConfig, OpusDecoder, OpusEncoder, DEFAULT_COMPLEXITY};
 use roomgate::media::rtp::write_packet;
 use roomgate::media::{
-    AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
+    AudioCodec, AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
 };
 use std::time::{Duration, Instant};
 
@@ -119,10 +119,12 @@ impl Rig {
                 let opus = s.is_opus(p);
                 let params = LegParams {
                     audio: AudioParams {
-                        codec: if opus { "opus" } else { "PCMU" }.into(),
+                        codec: if opus {
+                            AudioCodec::Opus
+                        } else {
+                            AudioCodec::Pcmu
+                        },
                         payload_type: if opus { 111 } else { 0 },
-                        clock_rate: if opus { 48000 } else { 8000 },
-                        channels: 1,
                         telephone_event_pt: Some(101),
                         telephone_event_clock: None,
                         fmtp: opus.then(|| "useinbandfec=1".into()),

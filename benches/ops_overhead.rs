@@ -20,7 +20,7 @@ use roomgate::call::{LegState, LegView};
 use roomgate::media::codec::g711;
 use roomgate::media::rtp::write_packet;
 use roomgate::media::{
-    AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
+    AudioCodec, AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
 };
 use roomgate::meeting::{ParticipantId, Place};
 use roomgate::ops::metrics::OpsMetrics;
@@ -61,10 +61,8 @@ impl Rig {
                 let id = LegId(r * 1000 + p);
                 let params = LegParams {
                     audio: AudioParams {
-                        codec: "PCMU".into(),
+                        codec: AudioCodec::Pcmu,
                         payload_type: 0,
-                        clock_rate: 8000,
-                        channels: 1,
                         telephone_event_pt: Some(101),
                         telephone_event_clock: None,
                         fmtp: None,

@@ -25,7 +25,7 @@ use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
 use roomgate::media::codec::g711::{ulaw_decode, ulaw_encode};
 use roomgate::media::{
-    AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
+    AudioCodec, AudioParams, LegId, LegParams, MediaCommand, MediaOutput, MediaPlane, RoomKey, TICK,
 };
 
 struct Args {
@@ -476,10 +476,8 @@ fn plane_floor(legs: usize, rooms: usize, ticks: usize) -> (f64, f64, f64) {
                     leg,
                     params: LegParams {
                         audio: AudioParams {
-                            codec: "PCMU".into(),
+                            codec: AudioCodec::Pcmu,
                             payload_type: 0,
-                            clock_rate: 8000,
-                            channels: 1,
                             telephone_event_pt: None,
                             telephone_event_clock: None,
                             fmtp: None,

@@ -26,9 +26,9 @@
 //! ```
 //!
 //! Dependency direction (an arrow never points back up): `sip`, `sdp` ← `call`; `meeting`,
-//! `media` ← `call` ← `engine` ← `runtime` ← `main`; `payload` (the codec vocabulary) is a leaf
-//! anyone may use; `ops` (pure bookkeeping of the operators' view) reads `call`'s
-//! [`call::LegView`] and `media`'s statistics; `api`, `store`, `config` ← `runtime`. `meeting`
+//! `media` ← `call` ← `engine` ← `runtime` ← `main`; [`payload`] (RTP payload formats: the
+//! codecs signalling and media agree on) is a leaf anyone may use; `ops` (pure bookkeeping of
+//! the operators' view) reads `call`'s [`call::LegView`] and `media`'s statistics; `api`, `store`, `config` ← `runtime`. `meeting`
 //! knows no protocol; `media` never parses signalling; `ops` and `api` never import `engine`
 //! (`api` reaches it through its `Control` trait, so handlers test against a fake).
 //! `tests/layering.rs` enforces all of this, and that the core folders use no tokio, sockets,
@@ -89,6 +89,7 @@ pub mod engine;
 pub mod media;
 pub mod meeting;
 pub mod ops;
+pub mod payload;
 pub mod runtime;
 pub mod sdp;
 pub mod sip;

@@ -8,14 +8,14 @@ mod common;
 use common::{params, Sim};
 use roomgate::media::dtmf::EventPayload;
 use roomgate::media::rtp::write_packet;
-use roomgate::media::{LegId, MediaCommand, MediaEvent};
+use roomgate::media::{AudioCodec, LegId, MediaCommand, MediaEvent};
 use std::time::Duration;
 
 const TE: u8 = 101;
 
 fn digits(event_clock: Option<u32>) -> Vec<(char, Duration)> {
     let mut sim = Sim::new(3);
-    let mut p = params("opus", 111, 0x9001, Some(TE));
+    let mut p = params(AudioCodec::Opus, 111, 0x9001, Some(TE));
     p.audio.telephone_event_clock = event_clock;
     sim.cmd(MediaCommand::AddLeg {
         leg: LegId(1),

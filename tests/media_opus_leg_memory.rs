@@ -8,7 +8,7 @@ mod counting_alloc;
 use counting_alloc::live_after;
 
 use roomgate::media::codec::opus::{OpusDecoder, OpusEncoder};
-use roomgate::media::{LegId, MediaCommand, MediaPlane};
+use roomgate::media::{AudioCodec, LegId, MediaCommand, MediaPlane};
 use std::time::Instant;
 
 #[global_allocator]
@@ -30,7 +30,7 @@ fn opus_leg_memory() {
                 now,
                 MediaCommand::AddLeg {
                     leg: LegId(1),
-                    params: common::params("PCMU", 0, 1, None),
+                    params: common::params(AudioCodec::Pcmu, 0, 1, None),
                 },
             )
             .expect("add")
@@ -41,7 +41,7 @@ fn opus_leg_memory() {
                 now,
                 MediaCommand::AddLeg {
                     leg: LegId(2),
-                    params: common::params("opus", 111, 2, None),
+                    params: common::params(AudioCodec::Opus, 111, 2, None),
                 },
             )
             .expect("add")

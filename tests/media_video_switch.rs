@@ -42,7 +42,7 @@ impl Rig {
         let mut cams = HashMap::new();
         for &(id, tone, fmtp) in legs {
             let peer = Peer::new(id, AudioCodec::Pcmu, 0, tone);
-            let mut p = params("PCMU", 0, 0x9000 + id as u32, None);
+            let mut p = params(AudioCodec::Pcmu, 0, 0x9000 + id as u32, None);
             p.video = Some(VideoParams {
                 payload_type: VPT,
                 fmtp: fmtp.into(),
@@ -231,7 +231,7 @@ fn speaker_switches_and_moves_keep_streams_continuous() {
 
     // Leg 3 moves to a breakout room where leg 4 is: it sees leg 4 from its next keyframe.
     let p4 = Peer::new(4, AudioCodec::Pcmu, 0, None);
-    let mut prm = params("PCMU", 0, 0x9004, None);
+    let mut prm = params(AudioCodec::Pcmu, 0, 0x9004, None);
     prm.video = Some(VideoParams {
         payload_type: VPT,
         fmtp: GOOD.into(),

@@ -2,8 +2,8 @@
 //! our re-INVITEs (hold) and dial-out; the peer's answer read back with `accept_answer`.
 
 use roomgate::sdp::{
-    accept_answer, answer, offer, Direction, LocalMedia, OfferAnswerError, OfferAnswerState,
-    SessionDescription,
+    accept_answer, answer, offer, AudioCodec, Direction, LocalMedia, OfferAnswerError,
+    OfferAnswerState, SessionDescription,
 };
 
 fn local() -> LocalMedia {
@@ -92,9 +92,8 @@ fn answer_in_the_ack_gives_the_media_spec() {
     let mut state = OfferAnswerState::new(1);
     let ours = offer(&local(), &mut state);
     let m = accept_answer(&ours, &parse(POLY_ANSWER), &mut state).unwrap();
-    assert_eq!(m.audio.codec.name, "G722");
+    assert_eq!(m.audio.codec.encoding, AudioCodec::G722);
     assert_eq!(m.audio.codec.payload_type, 9);
-    assert_eq!(m.audio.codec.clock_rate, 8000);
     let te = m.audio.telephone_event.unwrap();
     assert_eq!((te.payload_type, te.clock_rate), (101, 8000));
     assert_eq!(

@@ -426,16 +426,14 @@ impl Calls {
         if changed {
             let params = media::LegParams {
                 audio: media::AudioParams {
-                    codec: nm.audio.codec.name.to_ascii_uppercase(),
+                    codec: nm.audio.codec.encoding,
                     payload_type: nm.audio.codec.payload_type,
-                    clock_rate: nm.audio.codec.clock_rate,
-                    channels: 1,
                     telephone_event_pt: nm.audio.telephone_event.map(|t| t.payload_type),
                     telephone_event_clock: nm
                         .audio
                         .telephone_event
                         .map(|t| t.clock_rate)
-                        .filter(|&r| r != nm.audio.codec.clock_rate),
+                        .filter(|&r| r != nm.audio.codec.encoding.clock_rate()),
                     fmtp: nm.audio.codec.fmtp.clone(),
                     local_ssrc: self.rng.gen(),
                 },

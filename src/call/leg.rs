@@ -132,10 +132,10 @@ impl Leg {
                 .or_else(|| self.join_on_answer.as_ref().map(|j| j.meeting.clone())),
             participant: self.participant,
             room: self.room,
-            audio_codec: neg.map(|n| n.audio.codec.name.clone()),
+            audio_codec: neg.map(|n| n.audio.codec.encoding.to_string()),
             video_codec: neg
                 .and_then(|n| n.video.as_ref())
-                .map(|v| v.codec.name.clone()),
+                .map(|v| v.codec.encoding.to_string()),
             video_note: neg.and_then(|n| {
                 n.declined
                     .iter()

@@ -95,7 +95,7 @@ pub struct JitterBuffer {
 impl JitterBuffer {
     /// A buffer for `codec` with a 20 ms pull frame and an initial target delay of `target_ms`.
     pub fn new(codec: AudioCodec, target_ms: u32) -> Self {
-        let units_per_ms = (codec.rtp_clock() / 1000) as i64;
+        let units_per_ms = (codec.clock_rate() / 1000) as i64;
         let frame_units = 20 * units_per_ms;
         let target = (target_ms as i64 * units_per_ms).max(frame_units);
         let mut jb = JitterBuffer {
@@ -113,7 +113,7 @@ impl JitterBuffer {
             recent_next: 0,
             last_pulled: None,
             frame_units,
-            resync: RESYNC_SECONDS * codec.rtp_clock() as i64,
+            resync: RESYNC_SECONDS * codec.clock_rate() as i64,
             max_payload: match codec {
                 AudioCodec::Opus => super::codec::opus::MAX_PAYLOAD,
                 _ => MAX_PAYLOAD,
@@ -399,7 +399,7 @@ impl JitterBuffer {
     /// Adapts the delay: grow on late packets (in `insert`), shrink after a calm period, and
     /// skip a frame when the buffer holds far more than the target (clock drift).
     fn adapt(&mut self) {
-        let units_per_ms = (self.codec.rtp_clock() / 1000) as i64;
+        let units_per_ms = (self.codec.clock_rate() / 1000) as i64;
         self.calm_ticks += 1;
         if self.calm_ticks >= 500 && self.target > self.min_target {
             // 10 s without a late packet: try a little less delay.

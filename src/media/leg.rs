@@ -4,13 +4,13 @@
 use super::codec::{AudioCodec, Encoder};
 use super::dtmf::{DtmfReceiver, DtmfSender};
 use super::jitter::{FrameKind, JitterBuffer};
-use super::mixer::{self, VoiceActivity};
 use super::prompt::PromptPlayer;
 use super::resample::{Downsampler, Upsampler};
 use super::rtcp::{ReceiverReport, ReportBlock, RtcpPacket, Sdes, SenderReport};
 use super::rtp::{self, SeqVerdict, SourceState, MIN_SEQUENTIAL};
 use super::stats::{e_model, LegStats, PeerReportRaw, PeerSenderInfo, PeerView, VideoStats};
 use super::video::VideoLeg;
+use super::voice::{self, VoiceActivity};
 use super::{LegId, RoomKey};
 use std::time::Instant;
 
@@ -113,7 +113,7 @@ impl Leg {
             source: None,
             candidate: None,
             jitter: JitterBuffer::new(codec, JITTER_TARGET_MS),
-            dtmf_rx: DtmfReceiver::with_clock(codec.rtp_clock()),
+            dtmf_rx: DtmfReceiver::with_clock(codec.clock_rate()),
             upsampler: Upsampler::new(),
             raw: Vec::new(),
             frame: Vec::new(),
@@ -225,7 +225,7 @@ impl Leg {
             .last_sent_at
             .map_or(0, |t| now.saturating_duration_since(t).as_micros() as u64);
         self.last_sent_rtp_ts
-            .wrapping_add((since * self.codec.rtp_clock() as u64 / 1_000_000) as u32)
+            .wrapping_add((since * self.codec.clock_rate() as u64 / 1_000_000) as u32)
     }
 
     /// Takes the peer's report blocks about our stream (from its SR, with its sender info, or
@@ -238,7 +238,7 @@ impl Leg {
         ntp_now: u64,
     ) {
         for b in blocks.iter().filter(|b| b.ssrc == self.ssrc) {
-            let clock = self.codec.rtp_clock() as f32;
+            let clock = self.codec.clock_rate() as f32;
             let count = self.peer_view.map_or(0, |p| p.report.count) + 1;
             self.peer_view = Some(PeerView {
                 fraction_lost: b.fraction_lost as f32 / 256.0,
@@ -262,7 +262,7 @@ impl Leg {
 
     /// A snapshot for operators.
     pub fn stats(&self) -> LegStats {
-        let clock = self.codec.rtp_clock() as f32;
+        let clock = self.codec.clock_rate() as f32;
         let js = self.jitter.stats();
         let (expected, lost, jitter_ms) = match &self.source {
             Some(s) => (
@@ -331,7 +331,7 @@ impl Leg {
     /// Arrival time in RTP clock units since the leg was created (for RFC 3550 A.8).
     fn arrival_units(&self, now: Instant) -> i64 {
         let d = now.saturating_duration_since(self.created);
-        (d.as_nanos() as i64 / 1000) * self.codec.rtp_clock() as i64 / 1_000_000
+        (d.as_nanos() as i64 / 1000) * self.codec.clock_rate() as i64 / 1_000_000
     }
 
     /// Takes one received RTP datagram. Returns a digit if it completed a telephone-event.
@@ -434,7 +434,7 @@ impl Leg {
             }
             kind
         };
-        let level = mixer::level_dbov(&self.frame);
+        let level = voice::level_dbov(&self.frame);
         let in_event = match self.jitter.last_pulled_ts() {
             Some(ts) => self.dtmf_rx.suppresses(ts, self.jitter.frame_units()),
             None => self.dtmf_rx.active(tick),
@@ -462,7 +462,7 @@ impl Leg {
         len: usize,
         fill: impl FnOnce(&mut Vec<u8>),
     ) -> Vec<u8> {
-        let units = 20 * self.codec.rtp_clock() / 1000;
+        let units = 20 * self.codec.clock_rate() / 1000;
         let ts = self.ts_base.wrapping_add((tick as u32).wrapping_mul(units));
         // After a pause in sending (detached), the marker tells the receiver to re-anchor.
         let marker = self.last_sent_tick.is_none_or(|t| t + 1 != tick);

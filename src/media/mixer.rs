@@ -3,11 +3,11 @@
 //! Each tick, every member's playout buffer yields one 20 ms frame at the room's rate (the
 //! highest rate among its members: 8 kHz for an all-G.711 room, 16 kHz as soon as a G.722 or
 //! Opus leg is there, so narrowband rooms never pay for resampling; Opus legs are decoded and
-//! encoded at 16 kHz, see [`super::codec::opus`]). Frames that carry voice are summed
-//! in i32; each listener gets the sum minus its own frame, clipped to i16. Everyone who did
-//! not contribute hears the same full mix, so those listeners share one encode per codec (per
-//! Opus sending configuration) — with a few talkers in a large room, almost every leg costs
-//! one header copy.
+//! encoded at 16 kHz, see [`super::codec::opus`]). Frames that carry voice (the gate in
+//! [`super::voice`]) are summed in i32; each listener gets the sum minus its own frame, clipped
+//! to i16. Everyone who did not contribute hears the same full mix, so those listeners share
+//! one encode per codec (per Opus sending configuration) — with a few talkers in a large room,
+//! almost every leg costs one header copy.
 
 use super::codec::opus::{OpusConfig, OpusEncoder};
 use super::codec::{g711, AudioCodec, Encoder};
@@ -17,85 +17,6 @@ use super::resample::Downsampler;
 use super::{LegId, MediaEvent, MediaOutput, PacketKind, PromptTarget, RoomKey, Transmit};
 use std::collections::VecDeque;
 use std::time::Instant;
-
-/// RFC 6464 audio level (0 = 0 dBov … 127 = −127 dBov or silence) of a frame.
-pub fn level_dbov(frame: &[i16]) -> u8 {
-    if frame.is_empty() {
-        return 127;
-    }
-    // Each square fits in u32 (≤ 2^30); summing in u64 cannot overflow for any frame size.
-    let energy: u64 = frame
-        .iter()
-        .map(|&s| ((s as i32) * (s as i32)) as u32 as u64)
-        .sum();
-    let mean = energy as f32 / frame.len() as f32;
-    if mean < 1.0 {
-        return 127;
-    }
-    // dBov relative to a full-scale square wave (RFC 6464 §3, 32767² mean power).
-    let db = 10.0 * (mean / (32767.0f32 * 32767.0)).log10();
-    (-db).round().clamp(0.0, 127.0) as u8
-}
-
-/// Frames louder than this (in −dBov) go into the mix; quieter ones are gated out after the
-/// hangover, so background hiss of many open microphones does not add up.
-const MIX_GATE: u8 = 60;
-/// Ticks a leg stays in the mix after its last frame above the gate (200 ms).
-const MIX_HANGOVER: u16 = 10;
-/// Talking starts above this level (−40 dBov) for `TALK_ON` ticks …
-const TALK_LEVEL: u8 = 40;
-const TALK_ON: u16 = 2;
-/// … and stops after `TALK_OFF` ticks below it (500 ms).
-const TALK_OFF: u16 = 25;
-
-/// Per-leg voice activity: the mix gate, the talking state and a smoothed loudness score.
-#[derive(Debug, Clone, Default)]
-pub struct VoiceActivity {
-    hangover: u16,
-    above: u16,
-    below: u16,
-    /// Talking (with hysteresis).
-    pub talking: bool,
-    /// Set by the update that flipped `talking`.
-    pub changed: bool,
-    /// Last frame's level (−dBov).
-    pub level: u8,
-    /// Exponentially smoothed loudness (127 − level), for active-speaker ranking.
-    pub score: f32,
-}
-
-impl VoiceActivity {
-    /// Feeds one frame's level; returns whether the frame belongs in the mix.
-    pub fn update(&mut self, level: u8) -> bool {
-        self.level = level;
-        self.changed = false;
-        self.score = self.score * 0.9 + (127 - level) as f32 * 0.1;
-        if level <= TALK_LEVEL {
-            self.above = self.above.saturating_add(1);
-            self.below = 0;
-            if !self.talking && self.above >= TALK_ON {
-                self.talking = true;
-                self.changed = true;
-            }
-        } else {
-            self.below = self.below.saturating_add(1);
-            self.above = 0;
-            if self.talking && self.below >= TALK_OFF {
-                self.talking = false;
-                self.changed = true;
-            }
-        }
-        if level <= MIX_GATE {
-            self.hangover = MIX_HANGOVER;
-            true
-        } else if self.hangover > 0 {
-            self.hangover -= 1;
-            true
-        } else {
-            false
-        }
-    }
-}
 
 /// Quiet ticks (10 s) after which a listening Opus leg gives back its own encoder's state
 /// (about 300 KB); it is rebuilt when the leg talks again.
@@ -275,7 +196,7 @@ impl Room {
             let bytes = if let Some(cfg) = opus_listener {
                 // Opus legs set the room to 16 kHz, their own rate: never narrow here.
                 debug_assert!(!narrow);
-                if leg.vad.below >= OPUS_RELEASE_TICKS {
+                if leg.vad.quiet_ticks() >= OPUS_RELEASE_TICKS {
                     if let Encoder::Opus(own) = &mut leg.encoder {
                         own.release();
                     }
@@ -492,39 +413,5 @@ impl Room {
         if matches!(self.challenger, Some((c, _)) if c == leg) {
             self.challenger = None;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn level_of_full_scale_and_quiet_frames() {
-        assert_eq!(level_dbov(&[0; 160]), 127);
-        let square: Vec<i16> = (0..160)
-            .map(|i| if i % 2 == 0 { 32767 } else { -32767 })
-            .collect();
-        assert_eq!(level_dbov(&square), 0);
-        let sine: Vec<i16> = (0..160)
-            .map(|i| (3277.0 * (i as f32 * 0.3).sin()) as i16)
-            .collect();
-        // −20 dB amplitude, −3 dB for a sine: 23 dBov.
-        assert_eq!(level_dbov(&sine), 23);
-    }
-
-    #[test]
-    fn talking_has_hysteresis() {
-        let mut v = VoiceActivity::default();
-        assert!(v.update(20));
-        assert!(!v.talking);
-        v.update(20);
-        assert!(v.talking && v.changed);
-        for _ in 0..24 {
-            v.update(90);
-            assert!(v.talking);
-        }
-        v.update(90);
-        assert!(!v.talking && v.changed);
     }
 }

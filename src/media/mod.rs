@@ -61,6 +61,7 @@ pub mod rtp;
 pub mod source;
 pub mod stats;
 pub mod video;
+pub mod voice;
 
 pub use codec::AudioCodec;
 pub use plane::MediaPlane;
@@ -84,15 +85,12 @@ pub struct RoomKey(pub u64);
 /// The negotiated audio stream of a leg (from the SDP answer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioParams {
-    /// rtpmap encoding name: PCMU, PCMA, G722 or opus (case-insensitive).
-    pub codec: String,
+    /// The codec agreed; the stream's RTP clock is the codec's ([`AudioCodec::clock_rate`]).
+    /// Mixed mono whatever the channel count signalled (Opus is always declared with 2,
+    /// RFC 7587 §7).
+    pub codec: AudioCodec,
     /// Payload type used in both directions.
     pub payload_type: u8,
-    /// rtpmap clock rate (8000 for G.711 and G.722, RFC 3551 §4.5.2; 48000 for opus,
-    /// RFC 7587 §4.1).
-    pub clock_rate: u32,
-    /// Channels (1).
-    pub channels: u8,
     /// telephone-event payload type (RFC 4733), if negotiated.
     pub telephone_event_pt: Option<u8>,
     /// Its clock rate when it differs from the codec's (a peer offering only
@@ -304,10 +302,7 @@ pub enum MediaError {
     /// AddLeg for a leg that exists.
     #[error("leg {0:?} already exists")]
     LegExists(LegId),
-    /// A codec we cannot mix.
-    #[error("unsupported audio codec {0:?} (supported: PCMU, PCMA, G722, opus)")]
-    UnsupportedCodec(String),
-    /// Parameters that contradict the codec (clock rate, channels).
+    /// A command the leg's negotiated media cannot carry out (a digit without telephone-event).
     #[error("invalid audio parameters: {0}")]
     InvalidParams(&'static str),
     /// Exchange of a leg that is not in a room.

@@ -560,7 +560,7 @@ impl MediaPlane {
                     return Err(MediaError::InvalidParams("telephone-event not negotiated"));
                 }
                 let units =
-                    (duration.as_millis() as u64 * l.codec.rtp_clock() as u64 / 1000) as u32;
+                    (duration.as_millis() as u64 * l.codec.clock_rate() as u64 / 1000) as u32;
                 l.dtmf_tx = Some(dtmf::DtmfSender::new(ev, units));
                 Ok(())
             }
@@ -577,16 +577,7 @@ impl MediaPlane {
             return Err(MediaError::LegExists(leg));
         }
         let a = &params.audio;
-        let codec = AudioCodec::from_name(&a.codec)
-            .ok_or_else(|| MediaError::UnsupportedCodec(a.codec.clone()))?;
-        if a.clock_rate != codec.rtp_clock() {
-            return Err(MediaError::InvalidParams(
-                "clock rate does not match the codec",
-            ));
-        }
-        if a.channels != 1 {
-            return Err(MediaError::InvalidParams("only mono audio is mixed"));
-        }
+        let codec = a.codec;
         // RFC 3550 §5.1: random initial sequence number and timestamp.
         let seq: u16 = self.rng.gen();
         let ts: u32 = self.rng.gen();

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BreakoutOptions, ParticipantId, RoomId};
+use super::{ParticipantId, RoomId};
 
 /// Where the breakout rooms are in their life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,24 +60,4 @@ impl Breakouts {
             .find(|(_, r)| r.name == name)
             .map(|(id, _)| *id)
     }
-}
-
-/// A room as the API shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomView {
-    pub id: RoomId,
-    pub name: String,
-    /// Who is in it now, by id.
-    pub participants: Vec<ParticipantId>,
-}
-
-/// The breakout rooms as the API shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BreakoutsView {
-    pub state: BreakoutState,
-    pub options: BreakoutOptions,
-    pub rooms: Vec<RoomView>,
-    /// Whole seconds (rounded up) left on the running close-after timer (`open`) or countdown
-    /// (`closing`); absent when none runs.
-    pub seconds_left: Option<u32>,
 }

@@ -77,7 +77,7 @@ mod meeting;
 mod registry;
 mod timer;
 
-pub use breakout::{BreakoutState, BreakoutsView, RoomView};
+pub use breakout::BreakoutState;
 pub use command::{
     AssignMode, BreakoutOptions, Command, JoinRequest, Limits, MeetingSpec, Outcome, PreAssignment,
     MAX_CLOSE_AFTER_S, MAX_COUNTDOWN_S,
@@ -87,5 +87,7 @@ pub use event::{Event, EventKind, LeaveReason, MediaCommand};
 pub use ids::{
     Actor, MeetingId, MeetingKey, ParsePlaceError, ParticipantId, Place, Role, RoomId, RoomKey,
 };
-pub use meeting::{MeetingSummary, MeetingView, ParticipantView, PlaceLabel};
+pub use meeting::{
+    BreakoutsView, MeetingSummary, MeetingView, ParticipantView, PlaceLabel, RoomView,
+};
 pub use registry::Meetings;

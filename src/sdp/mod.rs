@@ -39,7 +39,9 @@
 //!   [`NegotiatedMedia`].
 //!
 //! ```
-//! use roomgate::sdp::{answer, HoldEvent, LocalMedia, OfferAnswerState, SessionDescription};
+//! use roomgate::sdp::{
+//!     answer, AudioCodec, HoldEvent, LocalMedia, OfferAnswerState, SessionDescription,
+//! };
 //! let offer = SessionDescription::parse(
 //!     b"v=0\r\no=- 7 7 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n\
 //!       m=audio 4000 RTP/AVP 9 0\r\na=sendonly\r\n",
@@ -49,7 +51,7 @@
 //! match answer(&offer, &local, &mut state) {
 //!     Ok((sdp, media)) => {
 //!         // 200 OK body: sdp.to_bytes(); `media` goes to the media plane.
-//!         assert_eq!(media.audio.codec.name, "G722");
+//!         assert_eq!(media.audio.codec.encoding, AudioCodec::G722);
 //!         assert_eq!(media.hold_event, Some(HoldEvent::Hold)); // sendonly offer
 //!         assert!(sdp.to_string().contains("a=recvonly\r\n"));
 //!     }
@@ -63,9 +65,10 @@
 //!
 //! [`LocalMedia`] is the input describing us: the address and RTP ports to advertise, the
 //! audio codecs in preference order, the H.264 capability, our direction (sendonly to put the
-//! peer on hold). [`NegotiatedMedia`] is protocol-neutral: per stream the chosen codec, the
-//! telephone-event payload type, the remote RTP/RTCP addresses, the direction, ptime and any
-//! SDES crypto offered.
+//! peer on hold). [`NegotiatedMedia`] is protocol-neutral: per stream the chosen codec (an
+//! [`AudioCodec`] or [`VideoCodec`] from [`crate::payload`], the types the media plane takes)
+//! with its payload type and the peer's fmtp, the telephone-event payload type, the remote
+//! RTP/RTCP addresses, the direction, ptime and any SDES crypto offered.
 //!
 //! What roomgate accepts: one audio stream (opus/48000/2, G722/8000, PCMU/8000, PCMA/8000 with
 //! telephone-event, RFC 4733) and one H.264 video stream (RFC 6184 §8.2.2 matching). Every other
@@ -84,7 +87,7 @@ pub use h264::ProfileLevelId;
 pub use offer_answer::{
     accept_answer, answer, offer, AudioCodec, Codec, DeclinedStream, H264Config, H264Params,
     HoldEvent, LocalMedia, NegotiatedMedia, NegotiatedStream, OfferAnswerError, OfferAnswerState,
-    TelephoneEvent,
+    TelephoneEvent, VideoCodec,
 };
 pub use parse::{ParseError, ParseErrorKind};
 

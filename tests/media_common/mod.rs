@@ -24,17 +24,11 @@ pub fn goertzel(x: &[i16], freq: f64, rate: f64) -> f64 {
     2.0 * power.max(0.0).sqrt() / x.len() as f64
 }
 
-pub fn params(codec: &str, pt: u8, ssrc: u32, te: Option<u8>) -> LegParams {
+pub fn params(codec: AudioCodec, pt: u8, ssrc: u32, te: Option<u8>) -> LegParams {
     LegParams {
         audio: AudioParams {
-            codec: codec.into(),
+            codec,
             payload_type: pt,
-            clock_rate: if codec.eq_ignore_ascii_case("opus") {
-                48000
-            } else {
-                8000
-            },
-            channels: 1,
             telephone_event_pt: te,
             telephone_event_clock: None,
             fmtp: None,
@@ -110,7 +104,7 @@ impl Peer {
         );
         self.seq = self.seq.wrapping_add(1);
         // 20 ms of the RTP clock: 160 for G.711 and G.722, 960 for Opus (RFC 7587 §4.1).
-        self.ts = self.ts.wrapping_add(20 * self.codec.rtp_clock() / 1000);
+        self.ts = self.ts.wrapping_add(20 * self.codec.clock_rate() / 1000);
         pkt
     }
 
@@ -141,7 +135,7 @@ impl Sim {
     }
 
     pub fn add(&mut self, peer: Peer, te: Option<u8>) {
-        let p = params(peer.codec.name(), peer.pt, 0x9000 + peer.id.0 as u32, te);
+        let p = params(peer.codec, peer.pt, 0x9000 + peer.id.0 as u32, te);
         self.plane
             .handle_command(
                 self.now,

@@ -5,55 +5,11 @@ pub mod g711;
 pub mod g722;
 pub mod opus;
 
-use std::fmt;
+pub use crate::payload::AudioCodec;
 
-/// An audio codec the media plane can decode, mix and encode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AudioCodec {
-    /// G.711 µ-law (RFC 3551 static payload type 0).
-    Pcmu,
-    /// G.711 A-law (RFC 3551 static payload type 8).
-    Pcma,
-    /// G.722 64 kbit/s (RFC 3551 static payload type 9; RTP clock 8000, sampling 16 kHz).
-    G722,
-    /// Opus (RFC 7587: dynamic payload type, RTP clock 48000; mixed at 16 kHz, see [`opus`]).
-    Opus,
-}
-
+/// The media side of an [`AudioCodec`] (its identity is in [`crate::payload`]): the PCM it
+/// decodes to, and how RTP time maps onto it.
 impl AudioCodec {
-    /// Maps an SDP rtpmap encoding name (case-insensitive) to a codec.
-    pub fn from_name(name: &str) -> Option<AudioCodec> {
-        if name.eq_ignore_ascii_case("PCMU") {
-            Some(AudioCodec::Pcmu)
-        } else if name.eq_ignore_ascii_case("PCMA") {
-            Some(AudioCodec::Pcma)
-        } else if name.eq_ignore_ascii_case("G722") {
-            Some(AudioCodec::G722)
-        } else if name.eq_ignore_ascii_case("opus") {
-            Some(AudioCodec::Opus)
-        } else {
-            None
-        }
-    }
-
-    /// The SDP encoding name.
-    pub fn name(self) -> &'static str {
-        match self {
-            AudioCodec::Pcmu => "PCMU",
-            AudioCodec::Pcma => "PCMA",
-            AudioCodec::G722 => "G722",
-            AudioCodec::Opus => "opus",
-        }
-    }
-
-    /// The RTP clock rate (RFC 3551 §4.5.2: 8000 for G.722 too; RFC 7587 §4.1: 48000 for Opus).
-    pub fn rtp_clock(self) -> u32 {
-        match self {
-            AudioCodec::Opus => opus::RTP_CLOCK,
-            _ => 8000,
-        }
-    }
-
     /// The PCM sampling rate the codec works at.
     pub fn sample_rate(self) -> u32 {
         match self {
@@ -96,12 +52,6 @@ impl AudioCodec {
     /// True if the encoder keeps no state between frames (so an encode can be shared freely).
     pub fn is_stateless(self) -> bool {
         !matches!(self, AudioCodec::G722 | AudioCodec::Opus)
-    }
-}
-
-impl fmt::Display for AudioCodec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -16,7 +16,7 @@ use thiserror::Error;
 /// The PCM rate our Opus encoders and decoders work at (see the module docs).
 pub const PCM_RATE: u32 = 16000;
 /// The Opus RTP clock rate (RFC 7587 §4.1).
-pub const RTP_CLOCK: u32 = 48000;
+pub const RTP_CLOCK: u32 = super::AudioCodec::Opus.clock_rate();
 /// Longest packet duration, in 48 kHz units (120 ms, RFC 6716 §3.2.5).
 const MAX_PACKET_UNITS: u32 = 5760;
 /// Largest payload we accept: 1275 bytes per frame (RFC 6716 §3.2.1), one 60 ms packet of
