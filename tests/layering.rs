@@ -204,3 +204,91 @@ fn the_check_sees_the_tree() {
     assert!(!files_of("sip").is_empty());
     assert!(!files_of("meeting").is_empty());
 }
+
+/// A module file's path below `src/` as module names (`call/sip.rs` → `["call", "sip"]`).
+fn module_path(file: &Path, src: &Path) -> Vec<String> {
+    let rel = file
+        .strip_prefix(src)
+        .expect("under src/")
+        .with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The module files a file names (`crate::a::b…` and `super::x…`), as their module paths.
+fn imports_of(file: &Path, me: &[String], modules: &[Vec<String>]) -> Vec<Vec<String>> {
+    // `super` of a file is its folder's module; of a folder's mod.rs, the folder's parent.
+    let parent: Vec<String> = me[..me.len().saturating_sub(1)].to_vec();
+    let resolve = |path: Vec<String>| -> Option<Vec<String>> {
+        (1..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|p| modules.contains(p))
+    };
+    let mut out = Vec::new();
+    for (_, code) in code_of(file) {
+        for (prefix, base) in [("crate::", Vec::new()), ("super::", parent.clone())] {
+            for (i, _) in code.match_indices(prefix) {
+                let before = code[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &code[i + prefix.len()..];
+                let path: Vec<String> = rest
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .next()
+                    .unwrap_or("")
+                    .split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let mut full = base.clone();
+                full.extend(path);
+                if let Some(t) = resolve(full) {
+                    if t != me && !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_two_module_files_import_each_other() {
+    // A folder's mod.rs and its own files may name each other (re-exports, shared types);
+    // two files that are not one inside the other may not: that is an import circle.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.retain(|f| !f.ends_with("lib.rs") && !f.ends_with("main.rs"));
+    let modules: Vec<Vec<String>> = files.iter().map(|f| module_path(f, &src)).collect();
+    let edges: Vec<(Vec<String>, Vec<Vec<String>>)> = files
+        .iter()
+        .zip(&modules)
+        .map(|(f, m)| (m.clone(), imports_of(f, m, &modules)))
+        .collect();
+    let nested = |a: &[String], b: &[String]| a.starts_with(b) || b.starts_with(a);
+    let mut circles = Vec::new();
+    for (a, outs) in &edges {
+        for b in outs {
+            let back = edges.iter().any(|(m, o)| m == b && o.contains(a));
+            if back && !nested(a, b) && a < b {
+                circles.push(format!("{} <-> {}", a.join("/"), b.join("/")));
+            }
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "import circles:\n{}",
+        circles.join("\n")
+    );
+    assert!(edges.len() > 100, "the check sees the tree");
+}

@@ -39,6 +39,7 @@ pub mod ports;
 pub mod prompt;
 pub mod signal;
 pub mod sip;
+pub mod sip_call;
 pub mod view;
 
 pub use calls::{Admission, CallConfig, Calls, Refusal};

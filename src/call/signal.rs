@@ -10,26 +10,15 @@
 //! A new way in (H.323, WebRTC) adds one variant here and one implementation of
 //! [`Signalling`]; meetings, media and ops do not change.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::sip::SipCall;
+use super::sip_call::SipCall;
+use super::view::SignalView;
 
 /// A leg's signalling state, by protocol.
 #[derive(Debug)]
 pub enum Signal {
     Sip(SipCall),
-}
-
-/// What operators see of a leg's signalling.
-#[derive(Debug)]
-pub struct SignalView<'a> {
-    pub call_id: &'a str,
-    pub local_tag: Option<&'a str>,
-    pub remote_tag: Option<&'a str>,
-    pub remote: SocketAddr,
-    pub transport: &'static str,
-    pub user_agent: Option<&'a str>,
 }
 
 impl Signal {

@@ -12,7 +12,8 @@ use bytes::Bytes;
 
 use super::calls::{media_session, Calls, Refusal};
 use super::leg::{Leg, PendingJoin};
-use super::signal::{Signal, SignalView, Signalling};
+use super::signal::{Signal, Signalling};
+use super::sip_call::SipCall;
 use super::view::{LegEnd, LegView};
 use super::DialTarget;
 use crate::media::LegId;
@@ -21,57 +22,6 @@ use crate::sdp::{self, OfferAnswerState};
 use crate::sip::message::{HeaderName, Request, StatusCode};
 use crate::sip::transaction::{Peer, Transport};
 use crate::sip::ua::{CallHandle, Dial, EndReason, Reply, UaConfig, UserAgent};
-
-/// What a SIP leg keeps beside the protocol-neutral leg.
-#[derive(Debug)]
-pub struct SipCall {
-    pub call: CallHandle,
-    pub call_id: String,
-    pub local_tag: Option<String>,
-    pub remote_tag: Option<String>,
-    pub peer: Peer,
-    pub user_agent: Option<String>,
-    /// The SDP offer/answer state of the session (RFC 3264 §8 versions).
-    pub oa: OfferAnswerState,
-    /// Our offer, when the peer's answer is still to come (offerless INVITE or re-INVITE).
-    pub our_offer: Option<sdp::SessionDescription>,
-    /// Its Allow lists MESSAGE (RFC 3428): broadcasts are shown as text.
-    pub accepts_message: bool,
-    /// A delayed answer (ringing first).
-    pub answer_at: Option<(Instant, Reply)>,
-}
-
-impl SipCall {
-    fn new(call: CallHandle, peer: Peer, oa: OfferAnswerState) -> SipCall {
-        SipCall {
-            call,
-            call_id: String::new(),
-            local_tag: None,
-            remote_tag: None,
-            peer,
-            user_agent: None,
-            oa,
-            our_offer: None,
-            accepts_message: false,
-            answer_at: None,
-        }
-    }
-
-    pub fn view(&self) -> SignalView<'_> {
-        SignalView {
-            call_id: &self.call_id,
-            local_tag: self.local_tag.as_deref(),
-            remote_tag: self.remote_tag.as_deref(),
-            remote: self.peer.addr,
-            transport: self.peer.transport.via_token(),
-            user_agent: self.user_agent.as_deref(),
-        }
-    }
-
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.answer_at.as_ref().map(|(t, _)| *t)
-    }
-}
 
 /// The SIP leg of a call leg's signal.
 fn sip(signal: &Signal) -> &SipCall {

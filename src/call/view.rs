@@ -83,3 +83,14 @@ impl LegEnd {
         }
     }
 }
+
+/// What operators see of a leg's signalling.
+#[derive(Debug)]
+pub struct SignalView<'a> {
+    pub call_id: &'a str,
+    pub local_tag: Option<&'a str>,
+    pub remote_tag: Option<&'a str>,
+    pub remote: SocketAddr,
+    pub transport: &'static str,
+    pub user_agent: Option<&'a str>,
+}

@@ -91,6 +91,7 @@ mod offer_answer;
 mod state;
 #[cfg(test)]
 mod tests;
+mod timer;
 mod timers;
 mod uac;
 mod uas;

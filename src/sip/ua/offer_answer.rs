@@ -4,7 +4,7 @@
 
 use super::build::{apply_reply, push_session_timer, response_dest};
 use super::state::{Call, InDialog, LocalOffer, Phase, RemoteOffer, Stage, Unacked};
-use super::timers::CallTimer;
+use super::timer::CallTimer;
 use super::{CallHandle, Fate, Purpose, Reply, Shared, UaError, UaEvent, ALLOW, SUPPORTED};
 use crate::sip::dialog::{Refresher, SessionTimer};
 use crate::sip::message::{HeaderName, Method, Request, Response, StatusCode};

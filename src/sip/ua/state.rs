@@ -2,7 +2,7 @@
 //! `connection::State` way): no dialog sits beside a stage that has none, so nothing has to
 //! assume one is there.
 
-use super::timers::CallTimers;
+use super::timer::CallTimers;
 use super::{CallHandle, CallState};
 use crate::sip::dialog::{Dialog, SessionTimer};
 use crate::sip::message::{Method, Request, Response};

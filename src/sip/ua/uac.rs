@@ -3,7 +3,7 @@
 //! INFO, MESSAGE and the connected-identity UPDATE, and what their failure means for it.
 
 use super::state::{Call, Dialing, InDialog, Phase, Stage};
-use super::timers::{CallTimer, CallTimers};
+use super::timer::{CallTimer, CallTimers};
 use super::{
     CallHandle, Dial, EndReason, Fate, Purpose, Shared, UaError, UaEvent, ALLOW, SUPPORTED,
 };

@@ -3,7 +3,7 @@
 
 use super::build::{apply_reply, content_type, push_session_timer, response_dest};
 use super::state::{Call, InDialog, Offered, Phase, Stage, Unacked};
-use super::timers::CallTimers;
+use super::timer::CallTimers;
 use super::{
     CallHandle, CallState, EndReason, Fate, Reply, Shared, UaError, UaEvent, UserAgent, ALLOW,
     INFO_TYPES, SUPPORTED,
@@ -282,8 +282,8 @@ impl UserAgent {
         let Some(unacked) = d.unacked.take_if(|u| Some(u.cseq) == seq) else {
             return; // A retransmitted ACK.
         };
-        c.timers.stop(super::timers::CallTimer::Retransmit2xx);
-        c.timers.stop(super::timers::CallTimer::AckTimeout);
+        c.timers.stop(super::timer::CallTimer::Retransmit2xx);
+        c.timers.stop(super::timer::CallTimer::AckTimeout);
         let fate = if unacked.initial {
             let hangup_pending = matches!(
                 stage,
