@@ -300,9 +300,9 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_on_a_character_boundary() {
-        // Found by the rtcp fuzz target's round trip: 'a' and 254 invalid bytes read back as
-        // 'a' and 254 U+FFFD (763 bytes); cut at 255 bytes it split a character, and the
-        // copy we wrote read back as 256 bytes.
+        // The rtcp fuzz target's round trip fails on this without the cut: 'a' and 254
+        // invalid bytes read back as 'a' and 254 U+FFFD (763 bytes); cut at 255 bytes it split
+        // a character, and the copy we wrote read back as 256 bytes.
         let long = format!("a{}", "\u{fffd}".repeat(254));
         let packets = vec![
             RtcpPacket::Sdes(Sdes {
