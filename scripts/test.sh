@@ -19,3 +19,12 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
 cargo test --doc
+
+# The fuzz crate (fuzz/, its own workspace; stable Rust, no cargo-fuzz): its targets must keep
+# compiling and linking, and the kept corpus replays through every target's checks. It shares
+# the main target directory, so only what differs from the main build is built again.
+fuzz=(--manifest-path fuzz/Cargo.toml --target-dir "${CARGO_TARGET_DIR:-target}")
+cargo fmt --manifest-path fuzz/Cargo.toml --all -- --check
+cargo clippy "${fuzz[@]}" --all-targets -- -D warnings
+cargo build "${fuzz[@]}" --bins
+cargo test "${fuzz[@]}"

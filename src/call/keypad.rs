@@ -136,6 +136,25 @@ impl Keypad {
     }
 }
 
+/// The digit a SIP INFO carries, if any. Two bodies are in the field (neither has an RFC):
+/// `application/dtmf-relay`, "Signal=5\r\nDuration=160" (the first `Signal=` line decides),
+/// and `application/dtmf`, the bare digit. Content types compare case-insensitively (RFC 2045
+/// §5.1) and may carry parameters. The character is returned as sent, whatever it is: the
+/// keypad decides what it means.
+pub fn info_digit(content_type: &str, body: &[u8]) -> Option<char> {
+    let ct = content_type.to_ascii_lowercase();
+    if ct.starts_with("application/dtmf-relay") {
+        String::from_utf8_lossy(body)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Signal="))
+            .and_then(|s| s.trim().chars().next())
+    } else if ct.starts_with("application/dtmf") {
+        String::from_utf8_lossy(body).trim().chars().next()
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +193,55 @@ mod tests {
         // The room digits come too late: the sequence was dropped, so "1#" means nothing.
         assert_eq!(feed(&mut k, later, "1#"), []);
         assert_eq!(feed(&mut k, later, "*3"), [KeyAction::ReturnToMain]);
+    }
+
+    #[test]
+    fn info_dtmf_relay_body() {
+        let relay = "application/dtmf-relay";
+        assert_eq!(
+            info_digit(relay, b"Signal=5\r\nDuration=160\r\n"),
+            Some('5')
+        );
+        assert_eq!(info_digit(relay, b"Duration=160\nSignal= #\n"), Some('#'));
+        assert_eq!(
+            info_digit("Application/DTMF-Relay", b"  Signal=*  "),
+            Some('*')
+        );
+        assert_eq!(
+            info_digit(relay, b"Signal=11"),
+            Some('1'),
+            "first character only"
+        );
+        assert_eq!(info_digit(relay, b"Duration=160"), None);
+        assert_eq!(
+            info_digit(relay, b"signal=5"),
+            None,
+            "the key is case-sensitive"
+        );
+        // The first Signal= line decides, even when it is empty.
+        assert_eq!(info_digit(relay, b"Signal=\r\nSignal=5"), None);
+        assert_eq!(info_digit(relay, b""), None);
+    }
+
+    #[test]
+    fn info_dtmf_body() {
+        assert_eq!(info_digit("application/dtmf", b"7"), Some('7'));
+        assert_eq!(
+            info_digit("application/dtmf; x=y", b" \r\n#\r\n"),
+            Some('#')
+        );
+        assert_eq!(info_digit("APPLICATION/DTMF", b"A"), Some('A'));
+        assert_eq!(info_digit("application/dtmf", b"  \r\n"), None);
+        // Invalid UTF-8 is read lossily, not refused.
+        assert_eq!(info_digit("application/dtmf", b"\xff5"), Some('\u{fffd}'));
+    }
+
+    #[test]
+    fn info_other_content_types_carry_no_digit() {
+        assert_eq!(info_digit("application/sdp", b"Signal=5"), None);
+        assert_eq!(info_digit("application/media_control+xml", b"5"), None);
+        assert_eq!(info_digit("text/plain", b"5"), None);
+        assert_eq!(info_digit("", b"5"), None);
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! every known header once, for a UAS that wants to answer 400 up front.
 
 mod framer;
+// The fuzz targets' invariant checks: built only for the fuzz crate (fuzz/), which enables
+// the `fuzzing` feature, so no normal build carries them.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 

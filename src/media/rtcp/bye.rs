@@ -1,6 +1,6 @@
 //! Goodbye (RFC 3550 §6.6).
 
-use super::{pt, u32_at, write_header, RtcpError};
+use super::{item_text, pt, u32_at, write_header, RtcpError};
 
 /// A BYE.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,10 +30,7 @@ impl Bye {
     /// Appends the wire form.
     pub fn write(&self, out: &mut Vec<u8>) {
         let n = self.ssrcs.len().min(31);
-        let reason = self
-            .reason
-            .as_deref()
-            .map(|r| &r.as_bytes()[..r.len().min(255)]);
+        let reason = self.reason.as_deref().map(item_text);
         let rlen = reason.map_or(0, |r| (1 + r.len()).div_ceil(4) * 4);
         write_header(out, n as u8, pt::BYE, 4 * n + rlen);
         for s in &self.ssrcs[..n] {

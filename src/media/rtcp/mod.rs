@@ -120,6 +120,17 @@ pub(crate) fn write_header(out: &mut Vec<u8>, count: u8, packet_type: u8, body_l
     out.extend_from_slice(&((body_len / 4) as u16).to_be_bytes());
 }
 
+/// The longest prefix of `text` that fits a text item's 255 octets (RFC 3550 §6.5, and the
+/// BYE reason of §6.6), cut on a character boundary so what we send stays UTF-8 (a received
+/// item read lossily can be longer than it was on the wire).
+pub(crate) fn item_text(text: &str) -> &[u8] {
+    let mut end = text.len().min(255);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text.as_bytes()[..end]
+}
+
 pub(crate) fn u32_at(b: &[u8], i: usize) -> Result<u32, RtcpError> {
     b.get(i..i + 4)
         .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
@@ -285,6 +296,40 @@ mod tests {
         assert_eq!(parsed, packets);
         let again = RtcpPacket::write_compound(&parsed);
         assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary() {
+        // The rtcp fuzz target's round trip fails on this without the cut: 'a' and 254
+        // invalid bytes read back as 'a' and 254 U+FFFD (763 bytes); cut at 255 bytes it split
+        // a character, and the copy we wrote read back as 256 bytes.
+        let long = format!("a{}", "\u{fffd}".repeat(254));
+        let packets = vec![
+            RtcpPacket::Sdes(Sdes {
+                ssrc: 1,
+                cname: long.clone(),
+            }),
+            RtcpPacket::Bye(Bye {
+                ssrcs: vec![1],
+                reason: Some(long.clone()),
+            }),
+        ];
+        let parsed = RtcpPacket::parse_compound(&RtcpPacket::write_compound(&packets))
+            .expect("valid compound");
+        let cut = &long[..253];
+        assert_eq!(
+            parsed,
+            [
+                RtcpPacket::Sdes(Sdes {
+                    ssrc: 1,
+                    cname: cut.into()
+                }),
+                RtcpPacket::Bye(Bye {
+                    ssrcs: vec![1],
+                    reason: Some(cut.into())
+                }),
+            ]
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Source description (RFC 3550 §6.5): we send and keep only the CNAME of the first chunk.
 
-use super::{pt, u32_at, write_header, RtcpError};
+use super::{item_text, pt, u32_at, write_header, RtcpError};
 
 /// An SDES packet reduced to what the media plane uses: one chunk's CNAME.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl Sdes {
 
     /// Appends one chunk with the CNAME item, null-terminated and padded to 32 bits.
     pub fn write(&self, out: &mut Vec<u8>) {
-        let text = &self.cname.as_bytes()[..self.cname.len().min(255)];
+        let text = item_text(&self.cname);
         let items = 2 + text.len() + 1; // item header, text, terminating null
         let chunk = 4 + items.div_ceil(4) * 4;
         write_header(out, 1, pt::SDES, chunk);

@@ -1,5 +1,6 @@
-//! Invariant checks shared by the cargo-fuzz targets (fuzz/fuzz_targets/sip_*.rs) and the
-//! proptest smoke test (tests/sip_codec_fuzz_smoke.rs). Each panics when an invariant breaks.
+//! Invariant checks of the cargo-fuzz targets (fuzz/fuzz_targets/sip_*.rs), shared with their
+//! corpus replay and proptest smoke test (fuzz/tests/). Each panics when an invariant breaks.
+//! Compiled only with the `fuzzing` feature.
 
 use bytes::Bytes;
 

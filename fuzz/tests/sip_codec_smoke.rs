@@ -1,5 +1,5 @@
-//! The fuzz targets' invariants (roomgate::sip::codec::fuzzing) run as proptests, so plain
-//! `cargo test` exercises them without cargo-fuzz: random bytes, and mutations (byte
+//! The SIP fuzz targets' invariants (roomgate::sip::codec::fuzzing) run as proptests, so the
+//! test command exercises them without cargo-fuzz: random bytes, and mutations (byte
 //! overwrites, truncations, splices) of the RFC 4475 fixtures and the benchmark corpus.
 
 use std::path::Path;
@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use roomgate::sip::codec::fuzzing::{check_framer, check_message};
 
 fn seeds() -> Vec<Vec<u8>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sip");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sip");
     let mut out = Vec::new();
     for dir in ["rfc4475", "corpus"] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(dir))

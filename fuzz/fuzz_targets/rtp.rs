@@ -1,0 +1,3 @@
+//! See roomgate_fuzz::rtp::rtp.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| roomgate_fuzz::rtp::rtp(data));
