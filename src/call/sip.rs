@@ -428,24 +428,8 @@ pub fn info(
     let ct = content_type.to_ascii_lowercase();
     if ct.starts_with("application/media_control+xml") {
         calls.keyframe_wanted_by(id);
-    } else if let Some(d) = info_digit(&ct, body) {
+    } else if let Some(d) = super::keypad::info_digit(&ct, body) {
         calls.on_digit(now, ua, meetings, id, d);
-    }
-}
-
-/// The digit an INFO carries: `application/dtmf-relay` ("Signal=5\r\nDuration=160") or
-/// `application/dtmf` ("5").
-pub fn info_digit(content_type: &str, body: &[u8]) -> Option<char> {
-    let ct = content_type.to_ascii_lowercase();
-    let text = String::from_utf8_lossy(body);
-    if ct.starts_with("application/dtmf-relay") {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix("Signal="))
-            .and_then(|s| s.trim().chars().next())
-    } else if ct.starts_with("application/dtmf") {
-        text.trim().chars().next()
-    } else {
-        None
     }
 }
 
@@ -747,20 +731,5 @@ mod tests {
             reason_value(404, "No \"meeting\" 9"),
             "SIP;cause=404;text=\"No meeting 9\""
         );
-    }
-
-    #[test]
-    fn info_bodies_carry_digits() {
-        assert_eq!(
-            info_digit("application/dtmf-relay", b"Signal=5\r\nDuration=160\r\n"),
-            Some('5')
-        );
-        assert_eq!(
-            info_digit("Application/DTMF-Relay", b"Duration=160\r\nSignal= #\r\n"),
-            Some('#')
-        );
-        assert_eq!(info_digit("application/dtmf", b" *\r\n"), Some('*'));
-        assert_eq!(info_digit("application/dtmf-relay", b"Duration=160"), None);
-        assert_eq!(info_digit("text/plain", b"5"), None);
     }
 }
