@@ -1,4 +1,4 @@
-//! Shared by the tests/console_*.rs files: headless Chromium driven through chromedriver with
+//! The console family's browser: headless Chromium driven through chromedriver with
 //! the W3C WebDriver protocol (plain JSON over reqwest), on loopback only.
 #![allow(dead_code)]
 

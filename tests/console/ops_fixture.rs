@@ -2,7 +2,7 @@
 //! routes (`roomgate::api::console::router`) beside a stand-in for the operators' API
 //! (`GET /api/v1/legs`, `GET /api/v1/legs/{id}`, the `/api/v1/legs/events` WebSocket) in the
 //! shape the operators' API documents, with legs in every state and quality band a real call
-//! seldom shows at once (the real API: tests/console_ops_live_legs.rs). Checks the
+//! seldom shows at once (the real API: tests/console/ops_live_legs.rs). Checks the
 //! quality colours, sorting, a leg's moves and the sparkline fed by the stream. Leaves
 //! target/artifacts/console-legs.png and console-leg.png.
 

@@ -1,5 +1,5 @@
 //! A simulated-time harness for the meeting core: one registry, a clock that only moves when
-//! told, and the outputs collected as they are drained. Shared by the `meeting_*` tests.
+//! told, and the outputs collected as they are drained. Shared by the meeting family.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};

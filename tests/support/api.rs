@@ -1,4 +1,4 @@
-//! Shared by the tests/api_*.rs files: a real roomgate (`roomgate::runtime::start`) on
+//! Shared by the api and console families: a real roomgate (`roomgate::runtime::start`) on
 //! 127.0.0.1:0 with a temporary SQLite file, and a small JSON client.
 #![allow(dead_code)]
 
