@@ -3,7 +3,7 @@
 //! (the media spec handed to the media plane), or with `<case>.error.txt` when the offer must
 //! be refused (488 with a Warning).
 //!
-//! Regenerate after an intended change with `SDP_GOLDEN_BLESS=1 cargo test --test sdp_golden`
+//! Regenerate after an intended change with `SDP_GOLDEN_BLESS=1 cargo test --test sdp golden`
 //! and review the diff.
 
 use roomgate::sdp::{answer, LocalMedia, OfferAnswerState, SessionDescription};
