@@ -31,7 +31,7 @@
 //! the operators' view) reads `call`'s [`call::LegView`] and `media`'s statistics; `api`, `store`, `config` ← `runtime`. `meeting`
 //! knows no protocol; `media` never parses signalling; `ops` and `api` never import `engine`
 //! (`api` reaches it through its `Control` trait, so handlers test against a fake).
-//! `tests/layering.rs` enforces all of this, and that the core folders use no tokio, sockets,
+//! `tests/cli/layering.rs` enforces all of this, and that the core folders use no tokio, sockets,
 //! threads or clock reads.
 //!
 //! ## The call layer, and how a protocol plugs in

@@ -222,7 +222,7 @@ async fn healthz() -> &'static str {
 /// The whole HTTP application: `/api/v1/…` behind the bearer token, `/healthz` and `/metrics`
 /// open (bind `http.listen` to a trusted network, or scrape through a proxy).
 ///
-/// Every route is listed in `openapi.json`; `tests/api_openapi_routes.rs` checks it.
+/// Every route is listed in `openapi.json`; `tests/api/openapi_routes.rs` checks it.
 pub fn router<C: Control>(state: ApiState<C>, tokens: Tokens, registry: Arc<Registry>) -> Router {
     use meetings as m;
     let v1 = Router::new()

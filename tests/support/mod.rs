@@ -1,28 +1,48 @@
-//! Shared code for tests that run the real `roomgate` binary against real peers (SIPp, baresip)
-//! on loopback. Each test gets its own ports, database and token; the process is stopped with
-//! SIGTERM (the graceful path) when the handle drops.
-#![allow(dead_code)]
+//! Shared by the test families (`tests/<family>/main.rs` declares it as `mod support`): the
+//! real `roomgate` binary against real peers (SIPp, baresip) on loopback, here; a roomgate in
+//! this process with an HTTP client ([`api`]); the media plane on a simulated clock ([`media`]);
+//! room systems written in Rust ([`room`], [`ua`]).
+//!
+//! Each test gets its own ports, database and token; the process is stopped with SIGTERM (the
+//! graceful path) when the handle drops. The tests of one binary run on parallel threads, so
+//! nothing here hands the same port, port range or file to two of them.
+#![allow(dead_code)] // each family uses a different part
 
+pub mod api;
 pub mod baresip;
+pub mod media;
 pub mod room;
 pub mod tour;
 pub mod ua;
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "test-host-token-0123456789";
 
-/// A free loopback port for both UDP and TCP (SIP listens on both).
+/// Ports this process has handed out. A port is free when [`free_port`] returns it, but the
+/// process it is for binds it a moment later: meanwhile a test on another thread must not be
+/// handed the same one.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+fn handed_out() -> MutexGuard<'static, BTreeSet<u16>> {
+    // A test that panicked while holding it left the set whole.
+    HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A free loopback port for both UDP and TCP (SIP listens on both), never handed out before in
+/// this process.
 pub fn free_port() -> u16 {
     loop {
         let tcp = TcpListener::bind("127.0.0.1:0").expect("loopback TCP bind");
         let port = tcp.local_addr().expect("bound").port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() && handed_out().insert(port) {
             return port;
         }
     }
@@ -38,9 +58,27 @@ pub fn free_media_port() -> u16 {
             .filter_map(|p| UdpSocket::bind(("127.0.0.1", p)).ok())
             .collect();
         if rest.len() == 3 {
-            return base;
+            let mut taken = handed_out();
+            if (1..4).all(|k| !taken.contains(&(base + k))) {
+                taken.extend((1..4).map(|k| base + k));
+                return base;
+            }
         }
     }
+}
+
+/// Held by a test while it runs `roomgate serve` on its default SIP address (127.0.0.1:5060,
+/// UDP and TCP): two such servers cannot both bind it, and the tests of one binary run on
+/// parallel threads.
+static DEFAULT_SIP_ADDRESS: Mutex<()> = Mutex::new(());
+
+/// Waits until no other test of this binary uses roomgate's default SIP address; it is this
+/// test's until the guard drops.
+pub fn default_sip_address() -> MutexGuard<'static, ()> {
+    // Another test failing while it held the address has still let it go.
+    DEFAULT_SIP_ADDRESS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 pub struct Roomgate {
@@ -145,9 +183,21 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
     child.wait().expect("reaped")
 }
 
-/// Each test process gets its own RTP range so parallel tests never collide.
-fn rtp_range(seed: u16) -> (u16, u16) {
-    let base = 20000 + (seed % 400) * 100;
+/// An RTP port range of 100 for one roomgate (`--rtp-ports`), from 20000 up, picked by `seed`
+/// so parallel test processes rarely meet, and never one this process handed out already:
+/// the roomgates of parallel tests in one binary never share a range.
+pub fn rtp_range(seed: u16) -> (u16, u16) {
+    static TAKEN: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    assert!(
+        taken.len() < 400,
+        "every RTP range of this test binary is in use"
+    );
+    let mut slot = u32::from(seed) % 400;
+    while !taken.insert(slot) {
+        slot = (slot + 1) % 400;
+    }
+    let base = 20000 + slot as u16 * 100;
     (base, base + 99)
 }
 
