@@ -95,7 +95,7 @@ impl Receiver {
     /// One datagram arriving `offset` eighths of a tick into the current tick.
     fn on_rtp(&mut self, datagram: &[u8], offset: i64) {
         let pkt = RtpPacket::parse(datagram).expect("we built a valid packet");
-        let units_per_tick = i64::from(self.codec.rtp_clock()) / 50;
+        let units_per_tick = i64::from(self.codec.clock_rate()) / 50;
         let arrival = self.tick * units_per_tick + offset * units_per_tick / 8;
         // RFC 3550 A.1: the first SSRC is the negotiated peer; another one must show
         // MIN_SEQUENTIAL packets in sequence before it replaces it.
