@@ -2,7 +2,7 @@
 //! signal encoded by libopus (mono and stereo, 10/20/60 ms packets) decodes well with ours, and
 //! ours, wrapped in Ogg (RFC 7845) by a minimal writer here, decodes well with libopus. Opus is
 //! perceptual, so the checks are tones found by Goertzel, a tone that must stay absent, and a
-//! loose SNR bound. Skipped, saying so, only if ffmpeg (or its libopus) is not installed.
+//! loose SNR bound. Fails when ffmpeg (or its libopus) is missing: the test command installs it.
 
 use crate::ffmpeg_io;
 
@@ -188,10 +188,12 @@ fn ogg_writer_and_reader_agree() {
 
 #[test]
 fn opus_interoperates_with_ffmpeg_libopus_both_ways() {
-    if !ffmpeg_has_libopus() {
-        eprintln!("SKIPPED: ffmpeg with libopus not installed (scripts/test.sh installs it); Opus interop untested");
-        return;
-    }
+    // scripts/test.sh installs ffmpeg with libopus: without it the interop is untested, which
+    // must not pass.
+    assert!(
+        ffmpeg_has_libopus(),
+        "ffmpeg with libopus is not installed (scripts/test.sh installs it): Opus interop cannot be tested"
+    );
     let pcm = reference();
     let mut report = Vec::new();
 
