@@ -15,6 +15,7 @@ mod exchange_atomic;
 mod help_and_broadcast;
 mod host_one_room_at_a_time;
 mod permissions;
+mod preassignment_deleted;
 mod preassignment_late_joiner;
 mod properties;
 mod room_lifecycle;

@@ -384,7 +384,10 @@ impl Meeting {
                 room.members.remove(&participant);
             }
         }
-        if let Some((r, _)) = p.assigned {
+        // A room that came from the pre-assignment list is not remembered: on a redial the list
+        // as it is then decides again, so an entry changed or deleted meanwhile no longer
+        // applies (issue 15). Only rooms given by hand or by the even split are kept.
+        if let Some((r, Source::Auto | Source::Manual)) = p.assigned {
             // Bounded: at most one entry per identity, and no more than the meeting can hold.
             if self.departed.len() < 4 * self.participants.len().max(256) {
                 self.departed.insert(p.identity, r);

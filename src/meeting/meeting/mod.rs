@@ -71,8 +71,10 @@ pub(crate) struct Meeting {
     participants: BTreeMap<ParticipantId, Participant>,
     breakouts: Option<Breakouts>,
     next_room: u32,
-    /// Identity → room of participants that left while assigned, so a rejoin (a dropped call
-    /// redialling) lands where it was. Cleared with the rooms.
+    /// Identity → room of participants that left while assigned by hand or by the even split,
+    /// so a rejoin (a dropped call redialling) lands where it was. Pre-assigned rooms are not
+    /// kept here: the pre-assignment list itself is consulted again on rejoin. Cleared with the
+    /// rooms.
     departed: HashMap<String, RoomId>,
     timers: TimerTable,
     log: EventLog,
