@@ -155,6 +155,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
 
     let (store_handle, writer) = StoreWriter::spawn(store).context("store writer thread")?;
 
+    warn_if_rtp_ports_are_ephemeral((config.rtp.ports.first, config.rtp.ports.last));
+
     // SIP sockets first: a listen address that cannot be bound stops start-up with its name.
     let sip = SipTransports::bind(&config.sip.listen).await?;
     let sip_addrs = sip.local_addrs();
@@ -419,4 +421,51 @@ async fn wait_for_signal() -> anyhow::Result<()> {
 async fn wait_for_signal() -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// Outgoing sockets of any process on this machine take ports from the kernel's ephemeral
+/// range; RTP ports inside it can be taken before a call binds them ("Address already in
+/// use"). Say so at start, naming both ranges.
+fn warn_if_rtp_ports_are_ephemeral(rtp: (u16, u16)) {
+    let Ok(text) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range") else {
+        return;
+    };
+    if let Some((lo, hi)) = ephemeral_overlap(rtp, &text) {
+        tracing::warn!(
+            rtp_ports = %format!("{}-{}", rtp.0, rtp.1),
+            ephemeral = %text.split_whitespace().collect::<Vec<_>>().join("-"),
+            overlap = %format!("{lo}-{hi}"),
+            "RTP ports overlap the kernel's ephemeral port range: outgoing sockets of any process \
+             can take them (set [rtp] ports outside it, or narrow net.ipv4.ip_local_port_range)"
+        );
+    }
+}
+
+/// The part of `rtp` inside the ephemeral range `proc_text` ("32768\t60999\n"), if any.
+fn ephemeral_overlap(rtp: (u16, u16), proc_text: &str) -> Option<(u16, u16)> {
+    let mut it = proc_text.split_whitespace().map(|n| n.parse::<u16>());
+    let (Some(Ok(lo)), Some(Ok(hi))) = (it.next(), it.next()) else {
+        return None;
+    };
+    let (a, b) = (rtp.0.max(lo), rtp.1.min(hi));
+    (a <= b).then_some((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ephemeral_overlap;
+
+    #[test]
+    fn rtp_ports_inside_the_ephemeral_range_are_found() {
+        assert_eq!(ephemeral_overlap((20000, 29999), "32768\t60999\n"), None);
+        assert_eq!(
+            ephemeral_overlap((30000, 40000), "32768\t60999\n"),
+            Some((32768, 40000))
+        );
+        assert_eq!(
+            ephemeral_overlap((40000, 41000), "32768 60999"),
+            Some((40000, 41000))
+        );
+        assert_eq!(ephemeral_overlap((20000, 29999), "garbage"), None);
+    }
 }
