@@ -22,15 +22,13 @@
 //! SDP answer names a port before the shard binds it; the runtime binds it before it sends the
 //! answer.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::call::{self, CallConfig, Calls, DialPlan, KeyMap, LegEnd, LegView, PromptAssets};
+use crate::call::{self, CallConfig, Calls, LegEnd, LegView, PromptAssets};
 use crate::media::{LegId, MediaEvent};
 use crate::meeting::Meetings;
 use crate::sip::message::Message;
@@ -44,43 +42,13 @@ pub use crate::call::{
 
 /// What the gateway needs to know at start. Prompts are loaded by the runtime (the core does
 /// no I/O): 16 kHz mono PCM by prompt name.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct GatewayConfig {
     pub ua: UaConfig,
-    pub dial_plan: DialPlan,
-    pub keymap: KeyMap,
-    /// The address put in our SDP (`c=`, `o=`) for IPv4 peers, and where RTP is bound.
-    pub media_address: IpAddr,
-    /// The same for IPv6 peers; `None` serves them from `media_address`.
-    pub media_address_v6: Option<IpAddr>,
-    /// RTP ports to hand out, inclusive; RTP on even ports, RTCP on the next (RFC 3550 §11).
-    pub rtp_ports: (u16, u16),
-    /// Ring before answering (180 Ringing first). Zero answers at once.
-    pub answer_delay: Duration,
-    /// Calls beyond this are refused with 503 and Retry-After.
-    pub max_legs: usize,
-    /// Offer and accept H.264 video.
-    pub video: bool,
+    /// Dial plan, keypad, media addresses, RTP ports, answer delay, call limit, video.
+    pub calls: CallConfig,
     pub prompts: PromptAssets,
     pub seed: u64,
-}
-
-impl Default for GatewayConfig {
-    fn default() -> Self {
-        GatewayConfig {
-            ua: UaConfig::default(),
-            dial_plan: DialPlan::default(),
-            keymap: KeyMap::default(),
-            media_address: IpAddr::from([127, 0, 0, 1]),
-            media_address_v6: None,
-            rtp_ports: (20000, 29999),
-            answer_delay: Duration::ZERO,
-            max_legs: 20_000,
-            video: true,
-            prompts: HashMap::new(),
-            seed: 0,
-        }
-    }
 }
 
 /// The gateway. See the module docs for the drive contract.
@@ -97,20 +65,7 @@ impl Gateway {
     pub fn new(cfg: GatewayConfig, meetings: Meetings) -> Gateway {
         let mut rng = SmallRng::seed_from_u64(cfg.seed);
         let ua = UserAgent::new(cfg.ua.clone(), SmallRng::seed_from_u64(rng.gen()));
-        let calls = Calls::new(
-            CallConfig {
-                dial_plan: cfg.dial_plan,
-                keymap: cfg.keymap,
-                media_address: cfg.media_address,
-                media_address_v6: cfg.media_address_v6,
-                rtp_ports: cfg.rtp_ports,
-                answer_delay: cfg.answer_delay,
-                max_legs: cfg.max_legs,
-                video: cfg.video,
-            },
-            cfg.prompts,
-            rng.gen(),
-        );
+        let calls = Calls::new(cfg.calls, cfg.prompts, rng.gen());
         Gateway {
             ua_cfg: cfg.ua,
             ua,

@@ -35,12 +35,28 @@ pub struct CallConfig {
     pub media_address_v6: Option<IpAddr>,
     /// RTP ports to hand out, inclusive; RTP on even ports, RTCP on the next (RFC 3550 §11).
     pub rtp_ports: (u16, u16),
-    /// Ring before answering. Zero answers at once.
+    /// Ring before answering (SIP: 180 Ringing first). Zero answers at once.
     pub answer_delay: Duration,
-    /// Calls beyond this are refused.
+    /// Calls beyond this are refused (SIP: 503 with Retry-After).
     pub max_legs: usize,
     /// Offer and accept H.264 video.
     pub video: bool,
+}
+
+impl Default for CallConfig {
+    /// One machine, out of the box: loopback media, the usual RTP range, answer at once.
+    fn default() -> Self {
+        CallConfig {
+            dial_plan: DialPlan::default(),
+            keymap: KeyMap::default(),
+            media_address: IpAddr::from([127, 0, 0, 1]),
+            media_address_v6: None,
+            rtp_ports: (20000, 29999),
+            answer_delay: Duration::ZERO,
+            max_legs: 20_000,
+            video: true,
+        }
+    }
 }
 
 /// Why a call is not let in: each protocol says it its own way (SIP status, Q.931 cause).

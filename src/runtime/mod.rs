@@ -51,6 +51,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::api::{self, ApiMetrics, ApiState, Tokens};
+use crate::call::CallConfig;
 use crate::config::{Config, LogFormat};
 use crate::engine::{Gateway, GatewayConfig};
 use crate::meeting::{BreakoutOptions, Limits, MeetingSpec, Meetings};
@@ -194,17 +195,19 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             max_out_of_dialog: config.sip.max_out_of_dialog_transactions as usize,
             ..UaConfig::default()
         },
-        media_address: media_ip,
-        // IPv6 callers get media on the first IPv6 SIP address, if there is one.
-        media_address_v6: sip_addrs
-            .iter()
-            .map(|(_, a)| a.ip())
-            .find(|ip| ip.is_ipv6() && !ip.is_unspecified()),
-        rtp_ports: (config.rtp.ports.first, config.rtp.ports.last),
+        calls: CallConfig {
+            media_address: media_ip,
+            // IPv6 callers get media on the first IPv6 SIP address, if there is one.
+            media_address_v6: sip_addrs
+                .iter()
+                .map(|(_, a)| a.ip())
+                .find(|ip| ip.is_ipv6() && !ip.is_unspecified()),
+            rtp_ports: (config.rtp.ports.first, config.rtp.ports.last),
+            answer_delay: Duration::from_millis(config.sip.answer_delay_ms.into()),
+            ..CallConfig::default()
+        },
         prompts: prompts::load(),
         seed: rand::rngs::OsRng.next_u64(),
-        answer_delay: Duration::from_millis(config.sip.answer_delay_ms.into()),
-        ..GatewayConfig::default()
     };
     let meetings = Meetings::new(
         Limits {

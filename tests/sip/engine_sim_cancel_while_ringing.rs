@@ -2,6 +2,7 @@
 //! ends the call with 487 (RFC 3261 §9.2), and the leg's media is released, in simulated time.
 
 use bytes::Bytes;
+use roomgate::call::CallConfig;
 use roomgate::engine::{Gateway, GatewayConfig, Output};
 use roomgate::meeting::{BreakoutOptions, Limits, MeetingSpec, Meetings};
 use roomgate::sip::transaction::{Peer, Transport};
@@ -65,7 +66,10 @@ fn cancel_while_ringing_gets_487_and_frees_the_leg() {
         )
         .unwrap();
     let cfg = GatewayConfig {
-        answer_delay: Duration::from_secs(5),
+        calls: CallConfig {
+            answer_delay: Duration::from_secs(5),
+            ..CallConfig::default()
+        },
         ..GatewayConfig::default()
     };
     let mut gw = Gateway::new(cfg, meetings);
