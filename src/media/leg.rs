@@ -53,6 +53,10 @@ pub(crate) struct Leg {
     pub unknown_pt: u64,
     /// Datagrams the shell dropped as coming from a foreign source.
     pub foreign: u64,
+    /// Sequence number and timestamp of the last telephone-event packet counted, to tell a
+    /// redundant end packet sent again under the same sequence number (RFC 4733 §2.5.1.4)
+    /// from a new packet of the stream.
+    last_event: Option<(u16, u32)>,
 
     // Send side.
     pub encoder: Encoder,
@@ -123,6 +127,7 @@ impl Leg {
             malformed: 0,
             unknown_pt: 0,
             foreign: 0,
+            last_event: None,
             encoder: Encoder::new(codec),
             downsampler: Downsampler::new(),
             ssrc,
@@ -366,13 +371,24 @@ impl Leg {
                 }
                 self.source = self.candidate.take();
                 self.jitter.reset();
+                self.last_event = None;
                 let arrival = self.arrival_units(now);
                 if let Some(s) = &mut self.source {
-                    s.update_jitter(arrival, pkt.timestamp);
+                    // RFC 3550 A.8 over the audio only (see below).
+                    if !is_event {
+                        s.update_jitter(arrival, pkt.timestamp);
+                    }
                 }
                 return self.accept(tick, pkt, is_event, true);
             }
             Some(_) => {}
+        }
+        if is_event && self.last_event == Some((pkt.seq, pkt.timestamp)) {
+            // RFC 4733 §2.5.1.4: the end packet goes out three times; a sender that repeats it
+            // under the same sequence number sends no new packet of the stream. Counted as
+            // received it would look like a duplicate and cancel real loss in the report
+            // (RFC 3550 A.3 expected − received), so only the digit logic sees it.
+            return self.accept(tick, pkt, is_event, false);
         }
         let arrival = self.arrival_units(now);
         let src = self.source.as_mut().expect("set above");
@@ -381,7 +397,16 @@ impl Leg {
             SeqVerdict::Restarted => self.jitter.reset(),
             SeqVerdict::Bad | SeqVerdict::Probation => return None,
         }
-        src.update_jitter(arrival, pkt.timestamp);
+        if is_event {
+            self.last_event = Some((pkt.seq, pkt.timestamp));
+        } else {
+            // RFC 3550 A.8 jitter is the audio's: every packet of a telephone-event carries
+            // the event's start timestamp (RFC 4733 §2.5.1) while arriving later and later,
+            // so its transit would read as tens of milliseconds of jitter on a clean link.
+            // Events neither add a transit difference nor become the packet the next audio
+            // one is compared with.
+            src.update_jitter(arrival, pkt.timestamp);
+        }
         self.accept(tick, pkt, is_event, false)
     }
 
@@ -506,5 +531,140 @@ impl Leg {
                 _ => 0,
             }
             + 2 * 64 * 4 // resampler work buffers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::dtmf::EventPayload;
+    use crate::ops::quality::{verdict, Band, Window};
+    use std::time::Duration;
+
+    const TE: u8 = 101;
+    const SSRC: u32 = 0x5eed_0001;
+    const TS0: u32 = 0xffff_f000;
+
+    /// How the sender repeats the end packet (RFC 4733 §2.5.1.4).
+    #[derive(Clone, Copy, PartialEq)]
+    enum EndCopies {
+        NewSeq,
+        SameSeq,
+    }
+
+    enum Send {
+        Audio(u32),
+        Event {
+            ts: u32,
+            start: bool,
+            end: bool,
+            duration: u16,
+        },
+    }
+
+    /// A clean 20 ms PCMU stream of 10 s, arriving 0, 2 or 4 ms late (jitter but no loss),
+    /// with `digits` RFC 4733 bursts in its sequence space: a start packet, updates every
+    /// 50 ms with the event's start timestamp, and the end packet three times. Returns the
+    /// statistics after each report, one a second (a report lands shortly after a burst).
+    fn receive(digits: &[u32], copies: EndCopies) -> Vec<LegStats> {
+        let t0 = Instant::now();
+        // (arrival in ms, what was sent)
+        let mut sends: Vec<(u64, Send)> = (0..500u32)
+            .map(|i| (u64::from(i) * 20 + u64::from(i % 3) * 2, Send::Audio(i)))
+            .collect();
+        for &frame in digits {
+            let ts = TS0.wrapping_add(frame * 160);
+            let start = u64::from(frame) * 20 + 5;
+            for k in 0..=4u64 {
+                let end = k == 4;
+                for copy in 0..if end { 3 } else { 1 } {
+                    sends.push((
+                        start + 50 * (k + copy),
+                        Send::Event {
+                            ts,
+                            start: k == 0,
+                            end,
+                            duration: if k == 0 { 160 } else { 400 * k as u16 },
+                        },
+                    ));
+                }
+            }
+        }
+        sends.sort_by_key(|s| s.0);
+        let mut leg = Leg::new(LegId(1), AudioCodec::Pcmu, 0, Some(TE), 1, 1, 1, t0);
+        let (mut seq, mut reports, mut last_end) = (65_300u16, Vec::new(), None);
+        let mut next_report = 1_000;
+        for (at, what) in sends {
+            let now = t0 + Duration::from_millis(at);
+            if at >= next_report {
+                leg.build_report(now, 0);
+                reports.push(leg.stats());
+                next_report += 1_000;
+            }
+            let tick = at / 20;
+            let mut pkt = Vec::new();
+            match what {
+                Send::Audio(i) => {
+                    let ts = TS0.wrapping_add(i * 160);
+                    rtp::write_packet(&mut pkt, i == 0, 0, seq, ts, SSRC, &[0xff; 160]);
+                }
+                Send::Event {
+                    ts,
+                    start,
+                    end,
+                    duration,
+                } => {
+                    let ev = EventPayload {
+                        event: 5,
+                        end,
+                        volume: 10,
+                        duration,
+                    };
+                    let repeat = match last_end {
+                        Some((t, s)) if end && t == ts && copies == EndCopies::SameSeq => Some(s),
+                        _ => None,
+                    };
+                    let s = repeat.unwrap_or(seq);
+                    rtp::write_packet(&mut pkt, start, TE, s, ts, SSRC, &ev.to_bytes());
+                    last_end = end.then_some((ts, s));
+                    if repeat.is_some() {
+                        seq = seq.wrapping_sub(1);
+                    }
+                }
+            }
+            seq = seq.wrapping_add(1);
+            leg.on_rtp(now, tick, &pkt);
+            leg.pull(tick, 8000);
+        }
+        leg.build_report(t0 + Duration::from_millis(10_020), 0);
+        reports.push(leg.stats());
+        reports
+    }
+
+    #[test]
+    fn digit_bursts_leave_loss_jitter_and_band_of_the_audio_alone() {
+        let clean = receive(&[], EndCopies::NewSeq);
+        let clean_jitter = clean.last().expect("reports").jitter_ms;
+        assert!(clean_jitter > 0.5, "the link has jitter: {clean_jitter}");
+        for copies in [EndCopies::NewSeq, EndCopies::SameSeq] {
+            let with_digits = receive(&[130, 280, 430], copies);
+            assert_eq!(with_digits.len(), 10);
+            for s in &with_digits {
+                assert_eq!(s.lost_in, 0, "no packet was lost");
+                assert_eq!(s.loss_window, 0.0);
+                let band = verdict(&Window {
+                    loss: s.loss_window as f64,
+                    jitter_ms: s.jitter_ms as f64,
+                    rtt_ms: None,
+                });
+                assert_eq!(band, Band::Good, "jitter {} ms", s.jitter_ms);
+            }
+            let jitter = with_digits.last().expect("reports").jitter_ms;
+            // One RTP timestamp unit of PCMU is 1/8 ms.
+            assert!(
+                (jitter - clean_jitter).abs() <= 0.125,
+                "jitter {jitter} ms with digits, {clean_jitter} ms without"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ mod ffmpeg_io;
 
 mod breakout_tones;
 mod dtmf_event_clock;
+mod dtmf_quality;
 mod dtmf_rfc4733;
 mod g722_ffmpeg;
 mod golden_mix;
