@@ -64,6 +64,9 @@
 //!   call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
 //!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
+//! - Connected identity (RFC 4916): one UPDATE in flight per dialog (RFC 3311 §5.1), the
+//!   latest name sent when it completes; its 491 retried like ours above; its failure or
+//!   timeout leaves the call up (only a 481 ends it).
 //! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
 //!   2xx ACKed and sent BYE, CANCEL on hangup once a provisional arrived (§9.1), a 422 retried
 //!   with the asked Min-SE (RFC 4028 §7.1).

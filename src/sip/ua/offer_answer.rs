@@ -150,8 +150,8 @@ impl Shared {
         let Phase::Dialog(d, Stage::Established) = &mut c.phase else {
             return Err(UaError::InvalidState("the call is not established"));
         };
-        // A connected-identity UPDATE under way counts too: one UPDATE at a time (RFC 3311
-        // §5.1), and room systems that take any UPDATE for an offer would answer 491.
+        // A connected-identity UPDATE under way counts too: one UPDATE at a time on the dialog
+        // (RFC 3311 §5.1); the call layer tries again as for any pending exchange.
         let identity = d.identity.in_flight.is_some();
         if d.local_offer.is_some() || d.remote_offer.is_some() || d.unacked.is_some() || identity {
             return Err(UaError::OfferPending);

@@ -44,9 +44,9 @@ impl Shared {
                 };
                 let busy = d.local_offer.is_some() || d.remote_offer.is_some();
                 if busy || d.unacked.is_some() || d.identity.in_flight.is_some() {
-                    // An exchange is under way; its success refreshes the session anyway. (A
-                    // connected-identity UPDATE is one too, and RFC 3311 §5.1 wants one
-                    // UPDATE at a time.)
+                    // An exchange is under way (its success refreshes the session anyway), or
+                    // a connected-identity UPDATE our refresh must not overlap (RFC 3311
+                    // §5.1): try again shortly.
                     c.timers
                         .set(CallTimer::SessionRefresh, now + Duration::from_secs(2));
                     return Fate::Live;
