@@ -17,6 +17,7 @@ mod dialog_cancel_487;
 mod dialog_dial_out;
 mod dialog_dial_out_proxy_auth;
 mod dialog_glare_491;
+mod dialog_identity_update_one_in_flight;
 mod dialog_reinvite_hold_resume;
 mod dialog_session_expiry;
 mod dialog_session_refresh;

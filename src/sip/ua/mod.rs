@@ -64,6 +64,9 @@
 //!   call is ended with BYE and [`EndReason::NoAck`].
 //! - Glare (§14.1): a re-INVITE or UPDATE crossing ours gets 491; when ours gets 491 it is
 //!   retried after 0–2 s in 10 ms units (2.1–4 s on calls we placed, whose Call-ID we own).
+//! - Connected identity (RFC 4916): one UPDATE in flight per dialog (RFC 3311 §5.1), the
+//!   latest name sent when it completes; its 491 retried like ours above; its failure or
+//!   timeout leaves the call up (only a 481 ends it).
 //! - Calls we place ([`UserAgent::dial`]): 2xx ACKed by the core (§13.2.2.4), extra forked
 //!   2xx ACKed and sent BYE, CANCEL on hangup once a provisional arrived (§9.1), a 422 retried
 //!   with the asked Min-SE (RFC 4028 §7.1).
@@ -233,7 +236,9 @@ pub enum UaEvent {
         content_type: String,
         body: Bytes,
     },
-    /// An INFO or MESSAGE we sent was refused (a 481 or 408 ends the call instead, §12.2.1.2).
+    /// An INFO, MESSAGE or connected-identity UPDATE we sent was refused. For INFO and MESSAGE
+    /// a 481 or 408 ends the call instead (§12.2.1.2); for the identity UPDATE only a 481 does,
+    /// and a timeout comes here as 408 (the room system keeps showing the old name).
     RequestFailed {
         call: CallHandle,
         method: Method,
@@ -325,6 +330,8 @@ enum Purpose {
     Bye,
     Offer,
     Other,
+    /// The connected-identity UPDATE (RFC 4916): its failure never ends the call but a 481.
+    Identity,
     /// Our initial INVITE.
     Invite,
     /// CANCEL, or BYE to an extra forked 2xx: their answers change nothing.
@@ -638,6 +645,10 @@ impl UserAgent {
     /// `display_name` and whose P-Asserted-Identity (RFC 3325) asserts it. Room systems show
     /// it as the far end's name. Returns false, sending nothing, when the peer does not allow
     /// UPDATE (a re-INVITE would renegotiate media for a cosmetic change).
+    ///
+    /// One UPDATE at a time per dialog (RFC 3311 §5.1): while one is unanswered, or our own
+    /// re-INVITE/UPDATE offer is, the name waits and only the latest waiting is sent when the
+    /// way is clear (true all the same). A 491 is retried after the §14.1 back-off.
     pub fn update_identity(
         &mut self,
         now: Instant,
@@ -711,7 +722,15 @@ impl UserAgent {
             Purpose::Bye if status.is_final() => Fate::Over,
             Purpose::Bye | Purpose::Ignore => Fate::Live,
             Purpose::Other => self.shared.on_in_dialog_response(now, c, resp),
-            Purpose::Offer => self.shared.on_offer_response(now, c, id, resp),
+            Purpose::Offer => {
+                let fate = self.shared.on_offer_response(now, c, id, resp);
+                if fate == Fate::Live && status.is_final() {
+                    // A connected-identity UPDATE may have waited for our offer (RFC 3311 §5.1).
+                    self.shared.resume_identity(now, c);
+                }
+                fate
+            }
+            Purpose::Identity => self.shared.on_identity_outcome(now, c, id, Ok(&resp)),
             Purpose::Invite => self.shared.on_invite_response(now, c, id, resp),
         };
         self.settle(h, fate);
@@ -758,7 +777,10 @@ impl UserAgent {
                 Fate::Over
             }
             Purpose::Invite => Fate::Live,
-            Purpose::Offer | Purpose::Other => {
+            Purpose::Identity if reason != EndReason::TransportError => {
+                self.shared.on_identity_outcome(now, c, id, Err(()))
+            }
+            Purpose::Offer | Purpose::Other | Purpose::Identity => {
                 if reason == EndReason::TransportError {
                     self.shared.abort_remote_offer(now, c);
                     self.shared.end(c, reason);

@@ -150,7 +150,10 @@ impl Shared {
         let Phase::Dialog(d, Stage::Established) = &mut c.phase else {
             return Err(UaError::InvalidState("the call is not established"));
         };
-        if d.local_offer.is_some() || d.remote_offer.is_some() || d.unacked.is_some() {
+        // A connected-identity UPDATE under way counts too: one UPDATE at a time on the dialog
+        // (RFC 3311 §5.1); the call layer tries again as for any pending exchange.
+        let identity = d.identity.in_flight.is_some();
+        if d.local_offer.is_some() || d.remote_offer.is_some() || d.unacked.is_some() || identity {
             return Err(UaError::OfferPending);
         }
         d.local_offer = Some(LocalOffer {
@@ -239,10 +242,7 @@ impl Shared {
             return Fate::Live;
         }
         if status == StatusCode::REQUEST_PENDING {
-            // §14.1: the owner of the Call-ID (the caller) waits 2.1–4 s, the other side 0–2 s,
-            // in 10 ms units, then retries.
-            let units = if d.outgoing { 210..=400u64 } else { 0..=200u64 };
-            let wait = Duration::from_millis(10 * self.rng.gen_range(units));
+            let wait = self.glare_wait(d.outgoing);
             offer.txn = None;
             d.local_offer = Some(offer);
             c.timers.set(CallTimer::GlareRetry, now + wait);
@@ -278,5 +278,12 @@ impl Shared {
             });
         }
         Fate::Live
+    }
+
+    /// §14.1: after a 491 the owner of the Call-ID (the caller, so us on calls we placed) waits
+    /// 2.1–4 s, the other side 0–2 s, in 10 ms units, before trying again.
+    pub(super) fn glare_wait(&mut self, outgoing: bool) -> Duration {
+        let units = if outgoing { 210..=400u64 } else { 0..=200u64 };
+        Duration::from_millis(10 * self.rng.gen_range(units))
     }
 }

@@ -94,6 +94,22 @@ pub(super) struct InDialog {
     pub(super) local_offer: Option<LocalOffer>,
     /// The ACK we sent for the last 2xx to an INVITE of ours, resent on its retransmissions.
     pub(super) last_ack: Option<(u32, Request)>,
+    /// The connected-identity UPDATE (RFC 4916): at most one under way.
+    pub(super) identity: IdentityUpdate,
+}
+
+/// The connected-identity UPDATEs of a dialog. RFC 3311 §5.1 lets one UPDATE be under way at
+/// a time: a second one overlapping it (or our own re-INVITE/UPDATE offer) draws 491 from
+/// room systems that treat any UPDATE as an offer, and a reordered pair 500 (§12.2.2). So
+/// names asked for meanwhile wait here, and only the latest is sent once the road is clear.
+#[derive(Debug, Default)]
+pub(super) struct IdentityUpdate {
+    /// The UPDATE under way and the name it carries.
+    pub(super) in_flight: Option<(TransactionId, String)>,
+    /// The latest name asked for while one was under way (or during a 491 back-off).
+    pub(super) next: Option<String>,
+    /// After a 491, waiting for [`super::timer::CallTimer::IdentityRetry`] (§14.1).
+    pub(super) backing_off: bool,
 }
 
 /// A 2xx of ours being retransmitted until its ACK (§13.3.1.4).

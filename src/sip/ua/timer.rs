@@ -17,21 +17,24 @@ pub(super) enum CallTimer {
     /// CANCEL, no final response 64*T1 later: give the INVITE up. One slot, since a call
     /// needs the second only once the first has fired or been superseded by a hang-up.
     CancelGiveUp = 5,
+    /// A connected-identity UPDATE that got 491 is tried again (§14.1).
+    IdentityRetry = 6,
 }
 
-const CALL_TIMERS: [CallTimer; 6] = [
+const CALL_TIMERS: [CallTimer; 7] = [
     CallTimer::Retransmit2xx,
     CallTimer::AckTimeout,
     CallTimer::SessionRefresh,
     CallTimer::SessionExpiry,
     CallTimer::GlareRetry,
     CallTimer::CancelGiveUp,
+    CallTimer::IdentityRetry,
 ];
 
 /// A call's timer table, and the deadline the UA's heap holds for it.
 #[derive(Debug, Default)]
 pub(super) struct CallTimers {
-    at: [Option<Instant>; 6],
+    at: [Option<Instant>; 7],
     /// The entry the UA pushed on its deadline heap for this call, if any.
     pub(super) scheduled: Option<Instant>,
 }
@@ -44,7 +47,7 @@ impl CallTimers {
         self.at[t as usize] = None;
     }
     pub(super) fn stop_all(&mut self) {
-        self.at = [None; 6];
+        self.at = [None; 7];
     }
     pub(super) fn next_timeout(&self) -> Option<Instant> {
         self.at.iter().flatten().min().copied()

@@ -42,8 +42,11 @@ impl Shared {
                 let Phase::Dialog(d, _) = &mut c.phase else {
                     return Fate::Live;
                 };
-                if d.local_offer.is_some() || d.remote_offer.is_some() || d.unacked.is_some() {
-                    // An exchange is under way; its success refreshes the session anyway.
+                let busy = d.local_offer.is_some() || d.remote_offer.is_some();
+                if busy || d.unacked.is_some() || d.identity.in_flight.is_some() {
+                    // An exchange is under way (its success refreshes the session anyway), or
+                    // a connected-identity UPDATE our refresh must not overlap (RFC 3311
+                    // §5.1): try again shortly.
                     c.timers
                         .set(CallTimer::SessionRefresh, now + Duration::from_secs(2));
                     return Fate::Live;
@@ -90,6 +93,13 @@ impl Shared {
                 if d.local_offer.as_ref().is_some_and(|o| o.txn.is_none()) {
                     self.send_offer(now, c.handle, c.source, d);
                 }
+                Fate::Live
+            }
+            CallTimer::IdentityRetry => {
+                if let Phase::Dialog(d, _) = &mut c.phase {
+                    d.identity.backing_off = false;
+                }
+                self.resume_identity(now, c);
                 Fate::Live
             }
         }

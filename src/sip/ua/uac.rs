@@ -2,7 +2,7 @@
 //! (§9.1), digest challenges (§22.2) and forked 2xx (§13.2.2.4); in a dialog, ACK, BYE (§15),
 //! INFO, MESSAGE and the connected-identity UPDATE, and what their failure means for it.
 
-use super::state::{Call, Dialing, InDialog, Phase, Stage};
+use super::state::{Call, Dialing, IdentityUpdate, InDialog, Phase, Stage};
 use super::timer::{CallTimer, CallTimers};
 use super::{
     CallHandle, Dial, EndReason, Fate, Purpose, Shared, UaError, UaEvent, ALLOW, SUPPORTED,
@@ -180,6 +180,7 @@ impl Shared {
             remote_offer: None,
             local_offer: None,
             last_ack: None,
+            identity: IdentityUpdate::default(),
         };
         c.phase = Phase::Dialog(Box::new(call), Stage::Established);
         self.send_ack(c, seq);
@@ -464,36 +465,115 @@ impl Shared {
     }
 
     /// The connected-identity UPDATE (see [`super::UserAgent::update_identity`]); false when
-    /// the peer does not allow UPDATE.
+    /// the peer does not allow UPDATE. While another one (or our offer) is under way the name
+    /// only replaces any name already waiting: the peer needs to see the latest, not each.
     pub(super) fn update_identity(
         &mut self,
         now: Instant,
         c: &mut Call,
         display_name: &str,
     ) -> Result<bool, UaError> {
-        let via = self.via_for(c.source);
         let Phase::Dialog(d, Stage::Established) = &mut c.phase else {
             return Err(UaError::InvalidState("the call is not established"));
         };
         if !d.peer_allows_update {
             return Ok(false);
         }
-        d.dialog.set_local_display_name(display_name);
+        d.identity.next = Some(display_name.to_owned());
+        self.send_identity(now, c)?;
+        Ok(true)
+    }
+
+    /// Sends the name waiting, if any, unless an UPDATE of ours or our re-INVITE/UPDATE offer
+    /// is under way or a 491 back-off runs (RFC 3311 §5.1, RFC 3261 §14.1): the UPDATE goes
+    /// when they are over. From carries the name (RFC 4916 §4), P-Asserted-Identity asserts it
+    /// (RFC 3325), and no body leaves the media session alone (RFC 3311 §5.1).
+    pub(super) fn send_identity(&mut self, now: Instant, c: &mut Call) -> Result<(), UaError> {
+        let via = self.via_for(c.source);
+        let contact = self.contact(c.source);
+        let Phase::Dialog(d, stage) = &mut c.phase else {
+            return Ok(());
+        };
+        if *stage != Stage::Established {
+            // Ending: nobody left to tell.
+            d.identity.next = None;
+            return Ok(());
+        }
+        let busy = d.identity.in_flight.is_some() || d.identity.backing_off;
+        if busy || d.local_offer.is_some() {
+            return Ok(());
+        }
+        let Some(name) = d.identity.next.take() else {
+            return Ok(());
+        };
+        d.dialog.set_local_display_name(&name);
         let asserted = d.dialog.local_identity().map(|id| id.addr.to_string());
         let mut req = d.dialog.request(Method::Update, via);
         if let Some(a) = asserted {
             req.headers.push(HeaderName::PAssertedIdentity, a);
         }
-        req.headers
-            .push(HeaderName::Contact, self.contact(c.source));
+        req.headers.push(HeaderName::Contact, contact);
         req.headers
             .push(HeaderName::Supported, SUPPORTED.join(", "));
         let id = self.layer.send_request(now, req, d.dialog.peer)?;
-        self.client_txns.insert(id, (c.handle, Purpose::Other));
-        Ok(true)
+        d.identity.in_flight = Some((id, name));
+        self.client_txns.insert(id, (c.handle, Purpose::Identity));
+        Ok(())
     }
 
-    /// A response to INFO, MESSAGE or the connected-identity UPDATE.
+    /// [`Shared::send_identity`] after something that may have cleared its way; a failure to
+    /// send (only a duplicate branch) drops the name rather than ending anything.
+    pub(super) fn resume_identity(&mut self, now: Instant, c: &mut Call) {
+        if let Err(e) = self.send_identity(now, c) {
+            tracing::debug!(error = %e, "connected-identity UPDATE not sent");
+        }
+    }
+
+    /// The outcome of a connected-identity UPDATE: `Ok(response)`, or `Err(())` when it timed
+    /// out. Only a 481 ends the call (the dialog is gone, RFC 5057 §5.1); anything else failing
+    /// means the peer kept the old name, which is no reason to end a working call (unlike
+    /// §12.2.1.2's 408 for requests that matter to the dialog). A 491 is retried after the
+    /// §14.1 back-off with the latest name.
+    pub(super) fn on_identity_outcome(
+        &mut self,
+        now: Instant,
+        c: &mut Call,
+        id: TransactionId,
+        outcome: Result<&Response, ()>,
+    ) -> Fate {
+        let status = match outcome {
+            Ok(resp) if resp.status.is_provisional() => return Fate::Live,
+            Ok(resp) => resp.status,
+            Err(()) => StatusCode::REQUEST_TIMEOUT,
+        };
+        let Phase::Dialog(d, _) = &mut c.phase else {
+            return Fate::Live;
+        };
+        let Some((_, name)) = d.identity.in_flight.take_if(|(t, _)| *t == id) else {
+            return Fate::Live;
+        };
+        if status == StatusCode::CALL_DOES_NOT_EXIST {
+            return self.lose_dialog(now, c, status);
+        }
+        if status == StatusCode::REQUEST_PENDING {
+            d.identity.next.get_or_insert(name);
+            d.identity.backing_off = true;
+            let wait = self.glare_wait(d.outgoing);
+            c.timers.set(CallTimer::IdentityRetry, now + wait);
+            return Fate::Live;
+        }
+        if !status.is_success() {
+            self.events.push_back(UaEvent::RequestFailed {
+                call: c.handle,
+                method: Method::Update,
+                status,
+            });
+        }
+        self.resume_identity(now, c);
+        Fate::Live
+    }
+
+    /// A response to INFO or MESSAGE.
     pub(super) fn on_in_dialog_response(
         &mut self,
         now: Instant,

@@ -2,7 +2,7 @@
 //! and their answer, CANCEL (§9.2), ACK (§13.3.1.4) and requests inside a dialog.
 
 use super::build::{apply_reply, content_type, push_session_timer, response_dest};
-use super::state::{Call, InDialog, Offered, Phase, Stage, Unacked};
+use super::state::{Call, IdentityUpdate, InDialog, Offered, Phase, Stage, Unacked};
 use super::timer::CallTimers;
 use super::{
     CallHandle, CallState, EndReason, Fate, Reply, Shared, UaError, UaEvent, UserAgent, ALLOW,
@@ -373,6 +373,7 @@ impl Shared {
                 remote_offer: None,
                 local_offer: None,
                 last_ack: None,
+                identity: IdentityUpdate::default(),
             };
             let stage = Stage::Answered {
                 hangup_pending: false,
