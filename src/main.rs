@@ -185,6 +185,8 @@ fn main() -> ExitCode {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let db = config.store.path.clone();
     let server = runtime::start(config).await?;
+    // Before the address is printed: whoever read it may stop us at once.
+    let signals = runtime::Signals::install()?;
     if server.token_source() == TokenSource::Generated {
         // Printed once, on stdout, so an operator (or a script) can pick it up; it is in the
         // store from now on.
@@ -195,7 +197,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     println!("roomgate: HTTP API on http://{}/api/v1", server.http_addr());
-    server.run_until_signal().await
+    server.run_until_signal(signals).await
 }
 
 /// `roomgate legs`: fetches `GET /api/v1/legs` and prints it, refreshing.

@@ -382,8 +382,10 @@ impl Server {
     }
 
     /// Waits for SIGINT or SIGTERM, then shuts down gracefully.
-    pub async fn run_until_signal(self) -> anyhow::Result<()> {
-        wait_for_signal().await?;
+    /// Serves until SIGINT or SIGTERM arrives on `signals` (installed before the server
+    /// announced itself, so a signal sent right after the announcement is not lost).
+    pub async fn run_until_signal(self, signals: Signals) -> anyhow::Result<()> {
+        signals.wait().await;
         tracing::info!("signal received, shutting down");
         self.shutdown().await;
         Ok(())
@@ -408,22 +410,42 @@ impl Server {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+/// SIGINT and SIGTERM handlers. Install them before telling anyone the server is up: a
+/// signal that arrives before its handler exists kills the process without the graceful
+/// shutdown (and a script that stops roomgate as soon as it printed its address would see that).
+pub struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+impl Signals {
+    pub fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Outgoing sockets of any process on this machine take ports from the kernel's ephemeral
