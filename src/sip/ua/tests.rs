@@ -183,6 +183,15 @@ fn requests_for_unknown_dialogs_get_481() {
 }
 
 #[test]
+fn message_outside_a_dialog_is_refused_not_481() {
+    // RFC 3428: a MESSAGE needs no dialog; ours are taken only in a participant's call.
+    let mut t = T::new();
+    let r = t.req(Method::Message, 1, None);
+    t.feed(r);
+    assert_eq!(t.statuses(), vec![403]);
+}
+
+#[test]
 fn merged_invite_gets_482() {
     let mut t = T::new();
     let a = t.req(Method::Invite, 1, None);

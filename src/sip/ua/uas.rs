@@ -83,6 +83,21 @@ impl UserAgent {
         match method {
             Method::Invite => self.on_invite(now, id, req, source),
             Method::Options => s.reply_options(now, id, &req),
+            // RFC 3428 §4: MESSAGE needs no dialog, so 481 would be wrong. roomgate takes text
+            // only from a participant's call (where Allow offers MESSAGE), not from strangers:
+            // understood and refused (RFC 3261 §21.4.4), saying why.
+            Method::Message => s.reply_simple(
+                now,
+                id,
+                &req,
+                StatusCode::FORBIDDEN,
+                vec![(
+                    HeaderName::Reason,
+                    Bytes::from_static(
+                        b"SIP;cause=403;text=\"MESSAGE is taken only inside a call to a meeting\"",
+                    ),
+                )],
+            ),
             // Only meaningful inside a dialog (§12.2.2, §15.1.2).
             _ => s.reply_simple(now, id, &req, StatusCode::CALL_DOES_NOT_EXIST, vec![]),
         }
