@@ -151,17 +151,16 @@ impl Gateway {
 
     /// The shell could not bind a leg's RTP ports: end that call.
     pub fn handle_media_failed(&mut self, now: Instant, leg: LegId) {
-        if let Some(l) = self.calls.get(leg) {
+        if let Some(l) = self.calls.get_mut(leg) {
             tracing::warn!(leg = leg.0, call_id = %l.signal.call_id(), "RTP ports unavailable; ending call");
+            // This is why the call ends, whatever was said before.
+            l.end = None;
         }
         let end = LegEnd {
             by: "roomgate",
             status: Some(503),
             reason: "RTP ports unavailable".into(),
         };
-        if let Some(l) = self.calls.get_mut(leg) {
-            l.end = Some(end.clone());
-        }
         self.calls.hang_up(now, &mut self.ua, leg, end);
         self.pump(now);
     }

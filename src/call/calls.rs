@@ -371,7 +371,7 @@ impl Calls {
             l.hangup_at = None;
             sig.hang_up(now, &l.signal, None);
         }
-        self.run_ivr(now, sig, meetings, id);
+        self.run_ivr(now, meetings, id);
         self.schedule(id);
     }
 

@@ -29,7 +29,7 @@ impl Calls {
         tracing::debug!(leg = id.0, %digit, "digit");
         if let Some(ivr) = l.ivr.as_mut() {
             ivr.digit(now, digit);
-            self.run_ivr(now, sig, meetings, id);
+            self.run_ivr(now, meetings, id);
         } else if let Some(action) = l.keypad.digit(now, digit) {
             self.on_key_action(now, sig, meetings, id, action);
         }
@@ -37,13 +37,7 @@ impl Calls {
     }
 
     /// Drains the leg's IVR.
-    pub fn run_ivr(
-        &mut self,
-        now: Instant,
-        _sig: &mut impl Signalling,
-        meetings: &mut Meetings,
-        id: LegId,
-    ) {
+    pub fn run_ivr(&mut self, now: Instant, meetings: &mut Meetings, id: LegId) {
         while let Some(out) = self
             .legs
             .get_mut(&id)

@@ -35,10 +35,6 @@ impl PortPool {
         debug_assert!(!self.free.contains(&port), "port {port} given back twice");
         self.free.push(port);
     }
-
-    pub fn free(&self) -> usize {
-        self.free.len()
-    }
 }
 
 #[cfg(test)]

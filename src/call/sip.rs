@@ -14,7 +14,7 @@ use super::calls::{media_session, Calls, Refusal};
 use super::leg::{Leg, PendingJoin};
 use super::signal::{Signal, Signalling};
 use super::sip_call::SipCall;
-use super::view::{LegEnd, LegView};
+use super::view::LegEnd;
 use super::DialTarget;
 use crate::media::LegId;
 use crate::meeting::{self, MeetingError, Meetings};
@@ -286,7 +286,7 @@ pub fn incoming(
         s.answer_at = Some((now + delay, reply));
         calls.schedule(id);
     }
-    calls.run_ivr(now, ua, meetings, id);
+    calls.run_ivr(now, meetings, id);
     calls.touch(id);
 }
 
@@ -428,7 +428,7 @@ pub fn info(
     let ct = content_type.to_ascii_lowercase();
     if ct.starts_with("application/media_control+xml") {
         calls.keyframe_wanted_by(id);
-    } else if let Some(d) = super::keypad::info_digit(&ct, body) {
+    } else if let Some(d) = super::keypad::info_digit(content_type, body) {
         calls.on_digit(now, ua, meetings, id, d);
     }
 }
@@ -572,11 +572,6 @@ pub fn dial_out(
     calls.insert(leg);
     calls.touch(id);
     Ok(id)
-}
-
-/// A leg's view, for callers that know only its SIP call.
-pub fn view_of(calls: &Calls, call: CallHandle) -> Option<LegView> {
-    calls.by_sip(call).and_then(|id| calls.view(id))
 }
 
 /// A Reason header value (RFC 3326) the caller's screen can show.
